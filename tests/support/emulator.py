@@ -1,0 +1,1 @@
+"""Fixtures that run the emulator: in-process and as a real loopback `momo sandbox serve`."""
