@@ -120,6 +120,7 @@ def run_with_error_contract(call, *, prog_name: str = "momo") -> int:
 
 
 @click.group(
+    name="momo",
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=epilog(),
