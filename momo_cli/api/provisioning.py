@@ -1,0 +1,244 @@
+"""Sandbox provisioning (momo-api.md section 2): an API user and its API key, in three requests.
+
+1. `POST /v1_0/apiuser` with a new X-Reference-Id (the user id) and `{"providerCallbackHost": ...}` -> 201
+2. `GET /v1_0/apiuser/{id}` to confirm it exists and read its target environment -> 200
+3. `POST /v1_0/apiuser/{id}/apikey` (no body, Content-Length 0) -> 201 `{"apiKey": ...}`
+
+No sleep in between. The real sandbox sometimes answers 404 to step 2 for a moment after step 1; only
+then is step 2 asked again, briefly. Provisioning lives at the host root, not under a product, and uses
+the product's subscription key only (no token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from momo_cli import money
+from momo_cli.api._http import encode_json, make_http_client, origin_for
+from momo_cli.api.errors import error_from_exception, error_from_response, parse_error_body
+from momo_cli.api.hosts import LOCAL, check_base_url
+from momo_cli.api.models import ApiKey, ApiUser, parse_json
+from momo_cli.errors import ApiError, AuthError, InvalidInput, MomoCliError, NotFound, UsageError
+from momo_cli.logs import mask
+
+SUBSCRIPTION_KEY_HINT = (
+    "the subscription key was refused: copy the Primary key of this product from momodeveloper.mtn.com/developer"
+)
+#: Extra tries of the confirming GET when the sandbox does not show the new user yet, and the pause.
+NOT_FOUND_RETRIES = 3
+NOT_FOUND_DELAY = 0.5
+
+_HOST_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ProvisionedUser:
+    user_id: str
+    api_key: str = field(repr=False)
+    provider_callback_host: str | None
+    target_environment: str | None
+
+    def __repr__(self) -> str:
+        return (
+            f"ProvisionedUser(user_id={self.user_id!r}, api_key={mask(self.api_key)!r}, "
+            f"provider_callback_host={self.provider_callback_host!r}, "
+            f"target_environment={self.target_environment!r})"
+        )
+
+
+def check_callback_host(value: str) -> str:
+    """A providerCallbackHost: a host name (a URL is reduced to its host)."""
+    text = (value or "").strip()
+    if "://" in text:
+        from urllib.parse import urlsplit
+
+        try:
+            text = urlsplit(text).hostname or ""
+        except ValueError:
+            text = ""
+    host = text.rstrip(".").lower()
+    if not host or not _HOST_RE.match(host):
+        raise InvalidInput(
+            "callback host",
+            f"{value!r} is not a host name (e.g. example.com or webhook.example.com)",
+            hint="give the host that will receive callbacks; it cannot be changed later",
+        )
+    return host
+
+
+def _auth_hint(error: MomoCliError) -> MomoCliError:
+    """Provisioning knows only one credential: a 401/403 is always the subscription key."""
+    if isinstance(error, AuthError):
+        return AuthError(error.message, hint=SUBSCRIPTION_KEY_HINT)
+    return error
+
+
+class _Provisioner:
+    def __init__(
+        self,
+        base_url: str,
+        subscription_key: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None,
+        timeout: float,
+        allow_any_host: bool,
+    ) -> None:
+        self.base_url = check_base_url(base_url, allow_any_host=allow_any_host)
+        if self.base_url == LOCAL and transport is None:
+            raise UsageError("the base URL 'local' needs the in-process emulator's transport")
+        key = (subscription_key or "").strip()
+        if not key:
+            raise InvalidInput(
+                "subscription key",
+                "is missing",
+                hint="copy the Primary key of the product from momodeveloper.mtn.com/developer",
+            )
+        self.subscription_key = key
+        self.origin = origin_for(self.base_url)
+        self.http = make_http_client(transport=transport, timeout=timeout)
+        self.requests = 0
+
+    def _where(self) -> str:
+        return "the local emulator" if self.base_url == LOCAL else httpx.URL(self.origin).host
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        expect: tuple[int, ...],
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = {"Ocp-Apim-Subscription-Key": self.subscription_key}
+        content = None
+        if body is not None:
+            content = encode_json(body)
+            all_headers["Content-Type"] = "application/json"
+        elif method == "POST":
+            all_headers["Content-Length"] = "0"
+        all_headers.update(headers or {})
+        self.requests += 1
+        try:
+            response = await self.http.request(method, f"{self.origin}{path}", headers=all_headers, content=content)
+        except httpx.TransportError as exc:
+            raise error_from_exception(exc, method=method, host=self._where(), action=action) from exc
+        if response.status_code not in expect:
+            raise _auth_hint(error_from_response(response, action=action))
+        return response
+
+    async def get_user(self, user_id: str) -> ApiUser:
+        action = f"API user {user_id}"
+        response = await self.call("GET", f"/v1_0/apiuser/{user_id}", action=action, expect=(200,))
+        return _read(ApiUser, response, action)
+
+    async def new_key(self, user_id: str) -> str:
+        action = f"API key for {user_id}"
+        response = await self.call("POST", f"/v1_0/apiuser/{user_id}/apikey", action=action, expect=(200, 201))
+        return _read(ApiKey, response, action).api_key
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _read(model: Any, response: httpx.Response, action: str) -> Any:
+    try:
+        return model.model_validate(parse_json(response.content))
+    except (ValueError, UnicodeDecodeError):
+        body = parse_error_body(response.content, response.headers.get("content-type", ""))
+        raise ApiError(
+            f"{action}: the answer could not be read (HTTP {response.status_code}, {body.kind} body)",
+            status=response.status_code,
+            hint="check the base URL: provisioning needs the sandbox host, e.g. https://sandbox.momodeveloper.mtn.com",
+        ) from None
+
+
+async def provision_sandbox_user(
+    base_url: str,
+    subscription_key: str,
+    provider_callback_host: str,
+    *,
+    user_id: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 30.0,
+    allow_any_host: bool = False,
+    not_found_retries: int = NOT_FOUND_RETRIES,
+    not_found_delay: float = NOT_FOUND_DELAY,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> ProvisionedUser:
+    """Create an API user and its API key; returns them (the key is shown to the user once)."""
+    host = check_callback_host(provider_callback_host)
+    reference = money.check_reference_id(user_id) if user_id else str(uuid.uuid4())
+    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
+    try:
+        await p.call(
+            "POST",
+            "/v1_0/apiuser",
+            action="create API user",
+            expect=(200, 201),
+            body={"providerCallbackHost": host},
+            headers={"X-Reference-Id": reference},
+        )
+        tries = 0
+        while True:
+            try:
+                user = await p.get_user(reference)
+                break
+            except NotFound:
+                tries += 1
+                if tries > not_found_retries:
+                    raise
+                await sleep(not_found_delay * tries)
+        api_key = await p.new_key(reference)
+    finally:
+        await p.aclose()
+    return ProvisionedUser(
+        user_id=reference,
+        api_key=api_key,
+        provider_callback_host=user.provider_callback_host or host,
+        target_environment=user.target_environment,
+    )
+
+
+async def get_api_user(
+    base_url: str,
+    subscription_key: str,
+    user_id: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    timeout: float = 30.0,
+    allow_any_host: bool = False,
+) -> ApiUser:
+    """GET /v1_0/apiuser/{id}: its providerCallbackHost and target environment (`momo provision show`)."""
+    reference = money.check_reference_id(user_id, field="API user id")
+    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
+    try:
+        return await p.get_user(reference)
+    finally:
+        await p.aclose()
+
+
+async def create_api_key(
+    base_url: str,
+    subscription_key: str,
+    user_id: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    timeout: float = 30.0,
+    allow_any_host: bool = False,
+) -> str:
+    """A new API key for an existing API user (the old key cannot be read back)."""
+    reference = money.check_reference_id(user_id, field="API user id")
+    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
+    try:
+        return await p.new_key(reference)
+    finally:
+        await p.aclose()
