@@ -13,7 +13,7 @@ import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from momo_cli.callbacks.events import CallbackEvent, RawCallback, fingerprint, iso_utc
 from momo_cli.errors import ConfigError, UsageError
@@ -40,14 +40,11 @@ CREATE INDEX IF NOT EXISTS callbacks_fingerprint ON callbacks (fingerprint, seq)
 _COLUMNS = "seq, received_at, method, path, query, headers, body, fingerprint, duplicate_of, client, forward"
 
 
-def default_data_dir(env: dict[str, str] | None = None) -> Path:
-    """MOMO_DATA_DIR, else $XDG_DATA_HOME/momo, else ~/.local/share/momo."""
-    env = os.environ if env is None else env
-    if env.get("MOMO_DATA_DIR"):
-        return Path(env["MOMO_DATA_DIR"]).expanduser()
-    if env.get("XDG_DATA_HOME"):
-        return Path(env["XDG_DATA_HOME"]).expanduser() / "momo"
-    return Path(env.get("HOME") or Path.home()).expanduser() / ".local" / "share" / "momo"
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """MOMO_DATA_DIR, else $XDG_DATA_HOME/momo, else ~/.local/share/momo (momo_cli.config.paths)."""
+    from momo_cli.config.paths import data_dir
+
+    return data_dir(env)
 
 
 class CallbackStore:
