@@ -53,6 +53,15 @@ def _print_table(out, table) -> None:
     console.print(table)
 
 
+def _chosen_by(source: str) -> str:
+    return {
+        "flag": "chosen with --profile",
+        "config.toml": "the active profile",
+        "default": "the default profile",
+        ".env": "chosen by MOMO_PROFILE in .env",
+    }.get(source, f"chosen by {source.removeprefix('env ')}")
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "-"
@@ -78,15 +87,13 @@ def profile() -> None:
 def list_profiles(ctx_obj, json_mode: bool) -> None:
     """List saved profiles; the active one is marked."""
     out = ctx_obj.output(json_mode=json_mode)
-    store = _store()
-    names = store.profiles()
-    active = store.active() or K.DEFAULT_PROFILE
-    if K.DEFAULT_PROFILE not in names:
-        names = [K.DEFAULT_PROFILE] + names
+    snapshot = _store().snapshot()
+    saved = snapshot.profiles()
+    active = snapshot.active() or K.DEFAULT_PROFILE
+    names = saved if K.DEFAULT_PROFILE in saved else [K.DEFAULT_PROFILE] + saved
     rows = []
-    saved = set(store.profiles())
     for name in names:
-        stored = store.values(name) if name in saved else {}
+        stored = snapshot.values(name)
         rows.append(
             {
                 "name": name,
@@ -174,7 +181,7 @@ def show(ctx_obj, name: str | None, json_mode: bool, show_secrets: bool) -> None
         if key == "base_url" and settings.is_local:
             text += " (built-in emulator, no real money)"
         table.add_row(key, text, source)
-    out.line(f"profile {settings.profile} (from {settings.source('profile')})")
+    out.line(f"profile {settings.profile} ({_chosen_by(settings.source('profile'))})")
     _print_table(out, table)
     if show_secrets:
         out.warn("warning: secrets are shown in full")

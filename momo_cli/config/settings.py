@@ -30,7 +30,7 @@ from typing import Any
 
 from momo_cli.config import keys as K
 from momo_cli.config import paths
-from momo_cli.config.store import ProfileStore
+from momo_cli.config.store import ProfileStore, StoreSnapshot
 from momo_cli.errors import ConfigError
 
 DOTENV_FILE = ".env"
@@ -259,7 +259,7 @@ def select_profile(
     flags: Mapping[str, Any],
     env: Mapping[str, str],
     dotenv: Mapping[str, str],
-    store: ProfileStore,
+    store: ProfileStore | StoreSnapshot,
 ) -> tuple[str, str]:
     """(profile name, source): --profile > MOMO_PROFILE > .env MOMO_PROFILE > active profile > default."""
     flag = flags.get("profile")
@@ -316,15 +316,16 @@ def load_settings(
     env_file = env_path if env_path.is_file() else None
 
     store = ProfileStore(env=environ)
-    profile, profile_source = select_profile(given, environ, dotenv, store)
-    saved = store.profiles()
+    snapshot = store.snapshot()
+    profile, profile_source = select_profile(given, environ, dotenv, snapshot)
+    saved = snapshot.profiles()
     if profile != K.DEFAULT_PROFILE and profile not in saved:
         raise ConfigError(
             f"profile {profile!r} (from {profile_source}) does not exist; "
             f"saved profiles: {', '.join(saved) or 'none'}",
             hint=f"create it with `momo profile set base_url URL --profile {profile}`, or choose another",
         )
-    stored = store.values(profile)
+    stored = snapshot.values(profile)
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -359,5 +360,5 @@ def load_settings(
         data_dir=paths.data_dir(environ),
         cache_dir=paths.cache_dir(environ),
         env_file=env_file,
-        active_profile=store.active(),
+        active_profile=snapshot.active(),
     )

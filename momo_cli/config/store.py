@@ -182,6 +182,32 @@ class StorePaths:
     credentials_file: Path
 
 
+class StoreSnapshot:
+    """The two files as read at one moment."""
+
+    def __init__(self, config: Mapping[str, Any], credentials: Mapping[str, Any]) -> None:
+        self._config = config
+        self._credentials = credentials
+
+    def profiles(self) -> list[str]:
+        return sorted(set(_profiles_table(self._config)) | set(_profiles_table(self._credentials)))
+
+    def active(self) -> str | None:
+        return _active(self._config)
+
+    def values(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for doc in (self._config, self._credentials):
+            table = _profiles_table(doc).get(name) or {}
+            for entry, value in table.items():
+                if isinstance(value, Mapping):
+                    for field, inner in value.items():
+                        result[f"{entry}.{field}"] = inner
+                else:
+                    result[entry] = value
+        return result
+
+
 class ProfileStore:
     """Profiles in `config.toml` + `credentials.toml` under `directory` (default: paths.config_dir())."""
 
@@ -205,31 +231,24 @@ class ProfileStore:
         self._check_credentials(doc)
         return doc
 
+    def snapshot(self) -> StoreSnapshot:
+        """Both files read once (permission check included), for callers that need several answers."""
+        return StoreSnapshot(self._read_config(), self._read_credentials())
+
     def profiles(self) -> list[str]:
         """Every saved profile (in either file), sorted."""
-        names = set(_profiles_table(self._read_config())) | set(_profiles_table(self._read_credentials()))
-        return sorted(names)
+        return self.snapshot().profiles()
 
     def exists(self, name: str) -> bool:
         return name in self.profiles()
 
     def active(self) -> str | None:
         """The profile chosen with `momo profile use`, or None."""
-        value = self._read_config().get("active_profile")
-        return value or None
+        return _active(self._read_config())
 
     def values(self, name: str) -> dict[str, Any]:
         """The stored values of profile `name` as {key: value} (secrets included), {} if none."""
-        result: dict[str, Any] = {}
-        for doc in (self._read_config(), self._read_credentials()):
-            table = _profiles_table(doc).get(name) or {}
-            for entry, value in table.items():
-                if isinstance(value, Mapping):
-                    for field, inner in value.items():
-                        result[f"{entry}.{field}"] = inner
-                else:
-                    result[entry] = value
-        return result
+        return self.snapshot().values(name)
 
     def get(self, name: str, key: str) -> Any:
         return self.values(name).get(K.check_key(key))
@@ -408,6 +427,10 @@ class ProfileStore:
                         f"credentials.toml holds only product tables ({', '.join(K.PRODUCTS)})"
                     )
                 _check_product_table(value, name, entry, where)
+
+
+def _active(doc: Mapping[str, Any]) -> str | None:
+    return doc.get("active_profile") or None
 
 
 def _profiles_table(doc: Mapping[str, Any]) -> dict[str, Any]:

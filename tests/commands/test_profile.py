@@ -93,7 +93,7 @@ def test_show_masks_secrets_and_names_sources(work):
     assert result.exit_code == 0, result.stderr
     assert_no_secret(result)
     out = result.stdout
-    assert out.splitlines()[0] == "profile work (from config.toml)"
+    assert out.splitlines()[0] == "profile work (the active profile)"
     rows = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line.strip()}
     assert rows["collection.api_key"][1] == "SECR…cdef"
     assert rows["collection.api_key"][-2:] == ["profile", "work"]
