@@ -83,6 +83,10 @@ def run_with_error_contract(call, *, prog_name: str = "momo") -> int:
     except click.exceptions.Abort:
         click.echo(f"{prog_name}: aborted", err=True)
         return int(ExitCode.INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `momo profile` alone: the help is what the person wants to see (exit 2, as click does).
+        click.echo(exc.format_message(), err=True)
+        return int(ExitCode.USAGE)
     except click.UsageError as exc:
         hint = ""
         if exc.ctx is not None:
