@@ -86,6 +86,7 @@ async def _listen(
     def on_signal(signum: int) -> None:
         signals.append(signum)
         if len(signals) == 1:
+            out.warn("Stopping… (Ctrl-C again to stop at once)")
             stop.set()
         elif "listener" in state:
             state["listener"].stop(force=True)

@@ -55,6 +55,7 @@ def listen(obj, host, port, path, forward_to, forward_timeout, json_mode):
 
     if forward_to:
         check_url(forward_to, option="--forward-to")
+        _refuse_self_forwarding(forward_to, host, port)
     if not path.startswith("/"):
         raise UsageError(f"--path: {path!r} must start with '/'", hint="for example --path /momo")
     out = _ctx(obj).output(json_mode=json_mode)
@@ -143,6 +144,18 @@ def replay(obj, ids, to_url, last, timeout, json_mode):
 
         raise ApiError(f"your app answered {refused[0].result.status} to {len(refused)} of "
                        f"{len(outcomes)} callbacks", status=refused[0].result.status)
+
+
+def _refuse_self_forwarding(url: str, host: str, port: int) -> None:
+    """Forwarding to the listener itself would forward every callback again, for ever."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target_port = parts.port or (443 if parts.scheme == "https" else 80)
+    local = {host, "localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}
+    if target_port == port and (parts.hostname or "") in local:
+        raise UsageError(f"--forward-to {url} points at this listener itself",
+                         hint="give the URL of your app's callback handler, on another port")
 
 
 def _looks_like_reference(text: str) -> bool:
