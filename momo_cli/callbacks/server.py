@@ -27,14 +27,14 @@ from momo_cli.callbacks.app import create_app, normalize_prefix
 from momo_cli.callbacks.events import CallbackEvent
 from momo_cli.callbacks.receiver import OnEvent, Predicate, Receiver, Summary
 from momo_cli.callbacks.store import CallbackStore
-from momo_cli.errors import MomoCliError, UsageError
+from momo_cli.errors import UsageError
 
 #: How long to wait for uvicorn to start serving on an already bound socket.
 STARTUP_TIMEOUT = 10.0
 
 
-class ListenerFailed(MomoCliError):
-    """uvicorn could not serve on the bound socket (rare: binding itself is checked first)."""
+class ListenerFailed(UsageError):
+    """uvicorn could not serve on the bound socket (rare: binding itself is checked first): exit 2."""
 
 
 def bind_socket(host: str, port: int, *, option: str = "--port") -> socket.socket:
@@ -204,9 +204,11 @@ async def listening(
     async def serve() -> None:
         try:
             await server.serve(sockets=[sock])
-        except SystemExit:
+        except SystemExit:  # uvicorn exits when it cannot start; its reason went to its log
             detail = _LOG_HANDLER.messages[-1] if _LOG_HANDLER.messages else "the server failed to start"
             raise ListenerFailed(f"cannot listen on {host}:{bound_port}: {detail}") from None
+        except OSError as exc:
+            raise ListenerFailed(f"cannot listen on {host}:{bound_port}: {exc.strerror or exc}") from None
 
     task = asyncio.get_running_loop().create_task(serve(), name="momo-callbacks-server")
     listener = Listener(host=host, port=bound_port, path=prefix, receiver=receiver, server=server)

@@ -166,3 +166,31 @@ def test_probe_and_sender_timeouts():
 
     result = run(scenario())
     assert not result.ok and result.status is None and "refused" in result.error
+
+
+def test_a_server_that_fails_to_start_is_a_usage_error(monkeypatch):
+    from momo_cli.callbacks import server as server_module
+    from momo_cli.callbacks.server import ListenerFailed
+
+    real = server_module.make_server
+
+    def failing(app):
+        built = real(app)
+
+        async def serve(sockets=None):
+            server_module._LOG_HANDLER.messages.append("[Errno 98] address already in use")
+            raise SystemExit(3)
+
+        built.serve = serve
+        return built
+
+    monkeypatch.setattr(server_module, "make_server", failing)
+
+    async def scenario():
+        async with listening(port=0):
+            pass  # pragma: no cover
+
+    with pytest.raises(ListenerFailed) as caught:
+        run(scenario())
+    assert "address already in use" in caught.value.one_line()
+    assert caught.value.exit_code == 2
