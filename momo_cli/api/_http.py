@@ -54,18 +54,30 @@ def _holds_secret(url: httpx.URL) -> bool:
     return path.endswith("/token") or path.endswith("/apikey")
 
 
-def _body_text(content: bytes) -> str:
-    text = content.decode("utf-8", "replace")
-    if len(text) > _MAX_BODY_LOG:
-        text = text[:_MAX_BODY_LOG] + "…"
+def scrub(text: str, secrets: "set[str] | frozenset[str]") -> str:
+    """`text` with every known secret value masked, then the generic patterns of `logs.redact`."""
+    for secret in secrets:
+        if secret and len(secret) >= 6 and secret in text:
+            text = text.replace(secret, mask(secret))
     return redact(text)
 
 
-class _DebugHooks:
-    """httpx event hooks that log each exchange; cheap no-ops unless DEBUG is on."""
+def _body_text(content: bytes, secrets: "set[str]") -> str:
+    text = content.decode("utf-8", "replace")
+    if len(text) > _MAX_BODY_LOG:
+        text = text[:_MAX_BODY_LOG] + "…"
+    return scrub(text, secrets)
 
-    def __init__(self) -> None:
+
+class _DebugHooks:
+    """httpx event hooks that log each exchange; cheap no-ops unless DEBUG is on.
+
+    `secrets` is a live set of the owner's secret values (keys, tokens) masked wherever they appear.
+    """
+
+    def __init__(self, secrets: "set[str]") -> None:
         self._started: weakref.WeakKeyDictionary[httpx.Request, float] = weakref.WeakKeyDictionary()
+        self.secrets = secrets
 
     async def on_request(self, request: httpx.Request) -> None:
         if not log.isEnabledFor(logging.DEBUG):
@@ -79,7 +91,7 @@ class _DebugHooks:
             except httpx.RequestNotRead:  # pragma: no cover - we never stream request bodies
                 content = b""
             if content:
-                log.debug("   request body: %s", _body_text(content))
+                log.debug("   request body: %s", _body_text(content, self.secrets))
 
     async def on_response(self, response: httpx.Response) -> None:
         if not log.isEnabledFor(logging.DEBUG):
@@ -95,14 +107,17 @@ class _DebugHooks:
         if response.status_code >= 300 or request.method == "GET":
             await response.aread()
             if response.content:
-                log.debug("   response body: %s", _body_text(response.content))
+                log.debug("   response body: %s", _body_text(response.content, self.secrets))
 
 
 def make_http_client(
-    *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0
+    *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0, secrets: "set[str] | None" = None
 ) -> httpx.AsyncClient:
-    """The one way we build an httpx client: TLS verified, our User-Agent, no redirects, debug hooks."""
-    hooks = _DebugHooks()
+    """The one way we build an httpx client: TLS verified, our User-Agent, no redirects, debug hooks.
+
+    `secrets`: a set the caller keeps filling with its secret values; the debug log masks them.
+    """
+    hooks = _DebugHooks(secrets if secrets is not None else set())
     return httpx.AsyncClient(
         transport=transport,
         timeout=httpx.Timeout(timeout),

@@ -38,6 +38,7 @@ class MomoTokenAuth(httpx.Auth):
         target_environment: str,
         cache: TokenCache,
         key: TokenKey,
+        secrets: set[str] | None = None,
     ) -> None:
         self.token_url = token_url
         self.product = product
@@ -50,6 +51,9 @@ class MomoTokenAuth(httpx.Auth):
         self._thread_lock = threading.Lock()
         #: how many token requests this object sent (for tests and `doctor`)
         self.fetches = 0
+        #: secret values the owner masks in logs and errors; tokens join it as they are seen
+        self.secrets = secrets if secrets is not None else set()
+        self.secrets.update({api_key, subscription_key, self._basic.split(" ", 1)[1]})
 
     def __repr__(self) -> str:
         return f"MomoTokenAuth(product={self.product!r}, user_id={self.key.user_id!r})"
@@ -86,6 +90,7 @@ class MomoTokenAuth(httpx.Auth):
                 hint="check the base URL: it must be the MoMo API host",
             ) from None
         self.fetches += 1
+        self.secrets.add(token.access_token)
         return self.cache.put(self.key, token.access_token, token.expires_in)
 
     def _lock(self) -> asyncio.Lock:
@@ -99,11 +104,17 @@ class MomoTokenAuth(httpx.Auth):
 
     # ---------------------------------------------------------------------------------- async flow
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    def _cached(self) -> CachedToken | None:
         token = self.cache.get(self.key)
+        if token is not None:
+            self.secrets.add(token.access_token)
+        return token
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = self._cached()
         if token is None:
             async with self._lock():
-                token = self.cache.get(self.key)
+                token = self._cached()
                 if token is None:
                     response = yield self.token_request()
                     await response.aread()
@@ -115,7 +126,7 @@ class MomoTokenAuth(httpx.Auth):
         if self._token_refused(response):
             used = token.access_token
             async with self._lock():
-                current = self.cache.get(self.key)
+                current = self._cached()
                 if current is None or current.access_token == used:
                     self.cache.drop(self.key, used)
                     token_response = yield self.token_request()
@@ -127,10 +138,10 @@ class MomoTokenAuth(httpx.Auth):
     # ----------------------------------------------------------------------------------- sync flow
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self.cache.get(self.key)
+        token = self._cached()
         if token is None:
             with self._thread_lock:
-                token = self.cache.get(self.key)
+                token = self._cached()
                 if token is None:
                     response = yield self.token_request()
                     response.read()
@@ -142,7 +153,7 @@ class MomoTokenAuth(httpx.Auth):
         if self._token_refused(response):
             used = token.access_token
             with self._thread_lock:
-                current = self.cache.get(self.key)
+                current = self._cached()
                 if current is None or current.access_token == used:
                     self.cache.drop(self.key, used)
                     token_response = yield self.token_request()

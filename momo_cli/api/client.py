@@ -23,7 +23,7 @@ import httpx
 from momo_cli import money
 from momo_cli.api._http import encode_json, make_http_client, origin_for
 from momo_cli.api.auth import MomoTokenAuth
-from momo_cli.api.errors import env_prefix, error_from_exception, error_from_response
+from momo_cli.api.errors import env_prefix, error_from_exception, error_from_response, scrub_error
 from momo_cli.api.hosts import LOCAL, check_base_url
 from momo_cli.api.models import (
     AccountHolderActive,
@@ -35,7 +35,7 @@ from momo_cli.api.models import (
 )
 from momo_cli.api.retry import RetryPolicy, no_retry
 from momo_cli.api.tokens import TokenCache, TokenKey
-from momo_cli.errors import ApiError, ConfigError, InvalidInput, UsageError
+from momo_cli.errors import ApiError, ConfigError, InvalidInput, MomoCliError, UsageError
 from momo_cli.operations import PRODUCTS, Operation, get_operation
 
 
@@ -101,7 +101,9 @@ class MomoClient:
         self.token_cache = token_cache if token_cache is not None else TokenCache(None)
         self.retry = retry if retry is not None else RetryPolicy()
         self._credentials = credentials
-        self._http = make_http_client(transport=transport, timeout=timeout)
+        #: every secret value this client knows, masked in its debug log and in its errors
+        self._secrets: set[str] = set()
+        self._http = make_http_client(transport=transport, timeout=timeout, secrets=self._secrets)
         self._auths: dict[str, MomoTokenAuth] = {}
         self._subscription_keys: dict[str, str] = {}
 
@@ -147,6 +149,7 @@ class MomoClient:
             target_environment=self.target_environment,
             cache=self.token_cache,
             key=TokenKey(self.base_url, self.target_environment, product, values["user_id"]),
+            secrets=self._secrets,
         )
         self._auths[product] = auth
         self._subscription_keys[product] = values["subscription_key"]
@@ -190,11 +193,13 @@ class MomoClient:
         try:
             response = await policy.run(send_once, method=method, creating=creating)
         except httpx.TransportError as exc:
-            raise error_from_exception(
-                exc, method=method, host=self._where(), action=action, creating=creating
-            ) from exc
+            error = error_from_exception(exc, method=method, host=self._where(), action=action, creating=creating)
+            raise scrub_error(error, self._secrets) from exc
+        except MomoCliError as error:  # raised by the token flow
+            raise scrub_error(error, self._secrets) from None
         if not 200 <= response.status_code < 300:
-            raise error_from_response(response, product=product, action=action, creating=creating)
+            error = error_from_response(response, product=product, action=action, creating=creating)
+            raise scrub_error(error, self._secrets)
         return response
 
     @staticmethod
@@ -402,13 +407,17 @@ class MomoClient:
             self.token_cache.drop(auth.key)
         token = self.token_cache.get(auth.key)
         if token is None:
+            action = f"{product} access token"
             try:
                 response = await self.retry.run(
                     lambda: self._http.send(auth.token_request()), method="POST", creating=False
                 )
+                token = auth.accept_token_response(response)
             except httpx.TransportError as exc:
-                raise error_from_exception(exc, method="POST", host=self._where(), action=f"{product} access token") from exc
-            token = auth.accept_token_response(response)
+                error = error_from_exception(exc, method="POST", host=self._where(), action=action)
+                raise scrub_error(error, self._secrets) from exc
+            except MomoCliError as error:
+                raise scrub_error(error, self._secrets) from None
         return token.remaining(self.token_cache.clock())
 
 

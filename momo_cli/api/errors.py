@@ -339,6 +339,17 @@ def error_from_response(
     return ApiError(f"{prefix}the API rejected the request ({detail})", status=status)
 
 
+def scrub_error(error: MomoCliError, secrets: "set[str] | frozenset[str]") -> MomoCliError:
+    """Mask any known secret value that a server echoed into an error's message or hint."""
+    from momo_cli.api._http import scrub
+
+    error.message = scrub(error.message, secrets)
+    error.args = (error.message,)
+    if error.hint:
+        error.hint = scrub(error.hint, secrets)
+    return error
+
+
 def _has_request(response: "httpx.Response") -> bool:
     try:
         response.request  # noqa: B018 - raises RuntimeError when not set

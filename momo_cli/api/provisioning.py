@@ -22,7 +22,7 @@ import httpx
 
 from momo_cli import money
 from momo_cli.api._http import encode_json, make_http_client, origin_for
-from momo_cli.api.errors import error_from_exception, error_from_response, parse_error_body
+from momo_cli.api.errors import error_from_exception, error_from_response, parse_error_body, scrub_error
 from momo_cli.api.hosts import LOCAL, check_base_url
 from momo_cli.api.models import ApiKey, ApiUser, parse_json
 from momo_cli.errors import ApiError, AuthError, InvalidInput, MomoCliError, NotFound, UsageError
@@ -102,7 +102,8 @@ class _Provisioner:
             )
         self.subscription_key = key
         self.origin = origin_for(self.base_url)
-        self.http = make_http_client(transport=transport, timeout=timeout)
+        self.secrets: set[str] = {key}
+        self.http = make_http_client(transport=transport, timeout=timeout, secrets=self.secrets)
         self.requests = 0
 
     def _where(self) -> str:
@@ -130,9 +131,10 @@ class _Provisioner:
         try:
             response = await self.http.request(method, f"{self.origin}{path}", headers=all_headers, content=content)
         except httpx.TransportError as exc:
-            raise error_from_exception(exc, method=method, host=self._where(), action=action) from exc
+            error = error_from_exception(exc, method=method, host=self._where(), action=action)
+            raise scrub_error(error, self.secrets) from exc
         if response.status_code not in expect:
-            raise _auth_hint(error_from_response(response, action=action))
+            raise scrub_error(_auth_hint(error_from_response(response, action=action)), self.secrets)
         return response
 
     async def get_user(self, user_id: str) -> ApiUser:
@@ -143,7 +145,9 @@ class _Provisioner:
     async def new_key(self, user_id: str) -> str:
         action = f"API key for {user_id}"
         response = await self.call("POST", f"/v1_0/apiuser/{user_id}/apikey", action=action, expect=(200, 201))
-        return _read(ApiKey, response, action).api_key
+        api_key = _read(ApiKey, response, action).api_key
+        self.secrets.add(api_key)
+        return api_key
 
     async def aclose(self) -> None:
         await self.http.aclose()
