@@ -32,7 +32,8 @@ def forward_text(forward: dict | None, *, failed: str = "forward failed") -> Tex
     if forward is None:
         return Text("")
     result = ForwardResult(**forward)
-    text = Text("→ ", style="dim")
+    text = Text()
+    text.append("→ ", style="dim")
     if result.error:
         text.append(f"{failed}: {result.error}", style="bold red")
         return text
@@ -73,7 +74,8 @@ def event_line(event: CallbackEvent) -> Text:
 
 def list_line(event: CallbackEvent) -> Text:
     """An event line with its date and fingerprint prefix, for `momo callbacks list`."""
-    line = Text(event.received_at.astimezone().strftime("%Y-%m-%d "), style="dim")
+    line = Text()
+    line.append(event.received_at.astimezone().strftime("%Y-%m-%d "), style="dim")
     line.append_text(event_line(event))
     line.append(f"  {event.fingerprint[:12]}", style="dim")
     return line

@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
 from momo_cli.callbacks.events import RawCallback
