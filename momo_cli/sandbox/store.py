@@ -335,8 +335,8 @@ class Store:
         pending_out = Decimal(0)
         due: list[tuple[str]] = []
         moved = Decimal(0)
-        for ref, direction, amount, status, settle_at in c.execute(
-            "SELECT reference_id, direction, amount, final_status, settle_at FROM transactions "
+        for ref, direction, amount, status, reason, settle_at in c.execute(
+            "SELECT reference_id, direction, amount, final_status, final_reason, settle_at FROM transactions "
             "WHERE user_id = ? AND product = ? AND applied = 0",
             (user_id, product),
         ):
@@ -344,7 +344,7 @@ class Store:
                 if status == "SUCCESSFUL":
                     moved += Decimal(amount) * direction
                 due.append((ref,))
-            elif direction < 0:
+            elif direction < 0 and reason != "NOT_ENOUGH_FUNDS":  # one that cannot be covered holds nothing
                 pending_out += Decimal(amount)
         balance += moved
         if apply and due:

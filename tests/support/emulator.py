@@ -120,7 +120,7 @@ class SandboxApi:
         from momo_cli.operations import get_operation
 
         path = f"/{product}" + get_operation(product, operation).create_path(version)
-        reference_id = reference_id or str(uuid.uuid4())
+        reference_id = str(uuid.uuid4()) if reference_id is None else reference_id
         h = self.headers(creds, product)
         h["X-Reference-Id"] = reference_id
         if callback_url:
