@@ -389,7 +389,9 @@ def error_from_exception(
         message = f"{prefix}could not connect to{where or ' the server'}"
         if isinstance(exc, httpx.ConnectTimeout):
             message += " (timed out)"
-        hint = _UNKNOWN_OUTCOME_HINT if unknown_outcome else _NOT_SENT_HINT
+        hint = _NOT_SENT_HINT
+        if unknown_outcome:
+            hint = "nothing reached the server; the journal keeps the reference id, so sending it again is safe"
         if token:
             hint = _TOKEN_NOT_SENT + "; check your connection and try again"
         detail = _clean(str(exc))
@@ -397,7 +399,7 @@ def error_from_exception(
             message += f": {detail}"
         return _network(message, hint, sent=False)
     if isinstance(exc, httpx.PoolTimeout):
-        hint = _UNKNOWN_OUTCOME_HINT if unknown_outcome else _NOT_SENT_HINT
+        hint = _NOT_SENT_HINT
         return _network(f"{prefix}timed out waiting for a free connection", hint, sent=False)
     if isinstance(exc, httpx.TimeoutException):
         message = f"{prefix}no answer from{where or ' the server'} in time ({type(exc).__name__})"

@@ -225,6 +225,20 @@ class TransferRequest(_MoneyRequest):
 Transfer = TransferRequest
 
 
+def _refund_reference(value: str) -> str:
+    """The X-Reference-Id of the request to pay to refund (a UUID), or a sandbox test id ("1".."13")."""
+    text = (value or "").strip()
+    if money.is_uuid(text):
+        return text.lower()
+    if text.isdigit() and len(text) <= 3:
+        return text
+    raise InvalidInput(
+        "reference id to refund",
+        f"{value!r} is not the reference id (a UUID) of a request to pay",
+        hint="the sandbox also takes its refund test ids 1 to 13",
+    )
+
+
 class RefundRequest(_MoneyRequest):
     """Refund body: `referenceIdToRefund` is the X-Reference-Id of the original request to pay."""
 
@@ -233,9 +247,7 @@ class RefundRequest(_MoneyRequest):
     def to_api(self) -> dict[str, Any]:
         body = self._common()
         self._messages(body)
-        body["referenceIdToRefund"] = money.check_reference_id(
-            self.reference_id_to_refund, field="reference id to refund"
-        )
+        body["referenceIdToRefund"] = _refund_reference(self.reference_id_to_refund)
         return body
 
 

@@ -59,7 +59,8 @@ async def wait_for_final(
     """Poll until final. The first poll is immediate; then the wait grows from `interval` by `backoff`
     up to `max_interval`, and the last wait is cut so that the final poll happens at `timeout`.
 
-    `fetch()` returns an object with a `.status` (or a status string). A NotFound within
+    `fetch()` returns an object with a `.status` (or a status string), or None for "no news this
+    time" (the last status seen is kept). A NotFound within
     `not_found_grace` seconds of the start counts as "not visible yet"; after it, it is raised.
     `on_update(status_or_None, elapsed)` is called after every poll.
     """
@@ -77,7 +78,7 @@ async def wait_for_final(
             if clock() - start >= not_found_grace:
                 raise
             result = None
-        else:
+        if result is not None:
             last = result
         elapsed = clock() - start
         if on_update is not None:

@@ -162,19 +162,27 @@ def exc(cls, url=URL, method="POST"):
 
 @pytest.mark.parametrize(
     "cls",
-    [httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout,
+    [httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout,
      httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ProxyError],
 )
 def test_transport_failures_are_network_errors(cls):
     error = error_from_exception(exc(cls), method="POST", creating=True, host="sandbox.momodeveloper.mtn.com")
     assert isinstance(error, NetworkError) and error.exit_code == ExitCode.NETWORK
-    assert "outcome is unknown" in error.hint and "reference id" in error.hint
+    assert "journal keeps the reference id" in error.hint
+    never_left = cls in (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+    assert ("outcome is unknown" in error.hint) is not never_left
+    assert error.request_sent is (False if never_left else None)
 
 
 @pytest.mark.parametrize("cls", [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError])
 def test_a_post_whose_answer_was_lost_has_an_unknown_outcome(cls):
     error = error_from_exception(exc(cls), method="POST", creating=True)
     assert error.request_sent is None
+
+
+def test_pool_timeouts_say_nothing_was_sent():
+    error = error_from_exception(exc(httpx.PoolTimeout), creating=True)
+    assert error.request_sent is False and "nothing was sent" in error.hint
 
 
 def test_connect_errors_say_nothing_was_sent():

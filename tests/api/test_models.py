@@ -262,3 +262,15 @@ def test_messages_are_checked():
         PaymentRequest(amount="1", currency="EUR", payer=Party.msisdn("46733123450"), payer_message="it's").to_api()
     with pytest.raises(InvalidInput):
         PaymentRequest(amount="1", currency="EUR", payer=Party.msisdn("46733123450"), payee_note="x" * 161).to_api()
+
+
+@pytest.mark.parametrize("ref", ["1", "13"])
+def test_refund_takes_the_sandbox_refund_test_ids(ref):
+    body = RefundRequest(amount="1", currency="EUR", reference_id_to_refund=ref).to_api()
+    assert body["referenceIdToRefund"] == ref
+
+
+@pytest.mark.parametrize("ref", ["", "abc", "12345", "6b1f9c3e-2d4a"])
+def test_refund_refuses_other_references(ref):
+    with pytest.raises(InvalidInput):
+        RefundRequest(amount="1", currency="EUR", reference_id_to_refund=ref).to_api()

@@ -99,6 +99,13 @@ async def test_only_404s_until_the_timeout_return_no_status():
     assert status_seen is None and timed_out
 
 
+async def test_a_fetch_with_no_news_keeps_the_last_status():
+    clock = FakeClock()
+    fetch = scripted(clock, [status("PENDING", amount="5"), None])
+    result = await wait_for_final(fetch, interval=1, timeout=3, clock=clock, sleep=clock.sleep)
+    assert result.timed_out and result.status.status == "PENDING"
+
+
 async def test_other_errors_propagate():
     clock = FakeClock()
     fetch = scripted(clock, [status("PENDING"), NetworkError("down")])
