@@ -35,7 +35,7 @@ from momo_cli.api.models import (
 )
 from momo_cli.api.retry import RetryPolicy, no_retry
 from momo_cli.api.tokens import TokenCache, TokenKey
-from momo_cli.errors import ApiError, ConfigError, InvalidInput, MomoCliError, UsageError
+from momo_cli.errors import AlreadyExists, ApiError, ConfigError, InvalidInput, MomoCliError, UsageError
 from momo_cli.operations import PRODUCTS, Operation, get_operation
 
 
@@ -130,7 +130,7 @@ class MomoClient:
         if auth is not None:
             return auth
         creds = self._credentials(product)
-        values = {name: (getattr(creds, name, None) or "").strip() if creds is not None else "" for name, _ in _CRED_FIELDS}
+        values = {name: str(getattr(creds, name, None) or "").strip() for name, _ in _CRED_FIELDS}
         missing = [f"{env_prefix(product)}_{suffix}" for name, suffix in _CRED_FIELDS if not values[name]]
         if missing:
             raise ConfigError(
@@ -184,7 +184,8 @@ class MomoClient:
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
-        request = self._http.build_request(method, f"{self.origin}/{product}{path}", headers=all_headers, content=content)
+        url = f"{self.origin}/{product}{path}"
+        request = self._http.build_request(method, url, headers=all_headers, content=content)
         policy = retry or self.retry
 
         async def send_once() -> httpx.Response:
@@ -314,15 +315,24 @@ class MomoClient:
             if not (language.isascii() and language.isalpha() and 2 <= len(language) <= 3):
                 raise InvalidInput("language", f"{language!r} is not an ISO 639 code such as 'en' or 'fr'")
             headers["Language"] = language.lower()
-        await self._send(
-            "POST",
-            product,
-            f"/v1_0/requesttopay/{reference_id}/deliverynotification",
-            action=f"delivery notification {reference_id}",
-            body={"notificationMessage": text},
-            headers=headers,
-            retry=no_retry(),
-        )
+        action = f"delivery notification {reference_id}"
+        try:
+            await self._send(
+                "POST",
+                product,
+                f"/v1_0/requesttopay/{reference_id}/deliverynotification",
+                action=action,
+                body={"notificationMessage": text},
+                headers=headers,
+                retry=no_retry(),
+            )
+        except AlreadyExists as exc:  # here 409 means "the payment did not succeed", not a reused id
+            raise ApiError(
+                f"{action}: the request to pay has not completed successfully ({exc.status} {exc.code or ''})".strip(),
+                status=exc.status,
+                code=exc.code,
+                hint="a delivery notification can follow only a successful request to pay",
+            ) from None
 
     # -------------------------------------------------------------------------- disbursement
 

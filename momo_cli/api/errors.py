@@ -256,7 +256,9 @@ def error_from_response(
 
     if status in (401, 403):
         if _is_subscription_key_problem(body):
-            return AuthError(f"{prefix}the subscription key was refused ({detail})", hint=subscription_key_hint(product))
+            return AuthError(
+                f"{prefix}the subscription key was refused ({detail})", hint=subscription_key_hint(product)
+            )
         if status == 403:
             hint = "your IP address may not be allowed for this product (production needs it whitelisted by MTN)"
             if body.kind == "html":
@@ -404,7 +406,8 @@ def error_from_exception(
     if isinstance(exc, httpx.TimeoutException):
         message = f"{prefix}no answer from{where or ' the server'} in time ({type(exc).__name__})"
     elif isinstance(exc, httpx.RemoteProtocolError):
-        message = f"{prefix}the connection to{where or ' the server'} broke off ({_clean(str(exc)) or 'protocol error'})"
+        reason = _clean(str(exc)) or "protocol error"
+        message = f"{prefix}the connection to{where or ' the server'} broke off ({reason})"
     elif isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.CloseError)):
         message = f"{prefix}the connection to{where or ' the server'} failed ({type(exc).__name__})"
     elif isinstance(exc, httpx.ProxyError):

@@ -488,10 +488,8 @@ class BasicUserInfo(_ApiModel):
         return data
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            key: getattr(self, key)
-            for key in ("sub", "name", "given_name", "family_name", "birthdate", "locale", "gender", "status", "updated_at")
-        }
+        keys = ("sub", "name", "given_name", "family_name", "birthdate", "locale", "gender", "status", "updated_at")
+        return {key: getattr(self, key) for key in keys}
 
 
 class Token(_ApiModel):

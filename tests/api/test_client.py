@@ -195,6 +195,18 @@ async def test_delivery_notification_429_is_not_retried(api, make_client, sleeps
     assert route.call_count == 1 and info.value.exit_code == ExitCode.NETWORK
 
 
+async def test_delivery_notification_409_means_not_successful(api, make_client):
+    ref = new_ref()
+    api.post(f"/collection/v1_0/requesttopay/{ref}/deliverynotification").respond(
+        409, json={"code": "RESOURCE_ALREADY_EXIST", "message": "not completed"}
+    )
+    async with make_client() as client:
+        with pytest.raises(ApiError) as info:
+            await client.delivery_notification(ref, "hello")
+    assert not isinstance(info.value, AlreadyExists)
+    assert "successful" in info.value.hint
+
+
 @pytest.mark.parametrize("product", ["collection", "disbursement", "remittance"])
 async def test_balance(api, make_client, product):
     route = api.get(f"/{product}/v1_0/account/balance").respond(200, json={"availableBalance": "1000", "currency": "EUR"})
