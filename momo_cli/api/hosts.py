@@ -32,7 +32,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def is_loopback_host(host: str) -> bool:
     host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not *.localhost: not every resolver keeps those on loopback
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -48,6 +48,9 @@ REFUSED = [
     "https://user:pass@sandbox.momodeveloper.mtn.com",  # credentials in the URL
     "https://sandbox.momodeveloper.mtn.com:notaport",
     "http://0.0.0.0:8765",
+    "http://evil.localhost:8765",
+    "http://localhost.evil.example:8765",
+    "http://[::2]:8765",
     "http://192.168.1.10:8765",
     "https://10.0.0.1",
 ]
