@@ -199,4 +199,7 @@ def transactions(db, json_mode, product, status_filter, limit):
             f"{row['amount']} {row['currency']}", row["party_id"] or "",
             f"[{colours.get(status, 'white')}]{status}[/]", row["reason"] or "",
         )
-    out.console.print(table)
+    console = out.console
+    if not out.stdout_is_tty:  # a pipe or a file gets the whole table, not one squeezed to 80 columns
+        console.width = max(console.width, 170)
+    console.print(table)
