@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 from random import Random
 from typing import Any
 
@@ -68,6 +69,15 @@ def store_for(config: EmulatorConfig) -> Store:
         if store is None:
             store = _STORES[key] = Store(config.db_path, initial_balance=config.initial_balance)
         return store
+
+
+def close_store(db_path) -> None:
+    """Close and forget the shared Store of a database file, if this process has one."""
+    key = str(Path(db_path).resolve())
+    with _STORES_LOCK:
+        store = _STORES.pop(key, None)
+    if store is not None:
+        store.close()
 
 
 class DropConnection(Exception):

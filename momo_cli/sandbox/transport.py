@@ -31,6 +31,16 @@ def app_for(config: EmulatorConfig):
         return cached[1]
 
 
+def close_app(config: EmulatorConfig) -> None:
+    """Forget the cached app of `config.db_path` and close its database connections (tests, tools)."""
+    from momo_cli.sandbox.app import close_store
+
+    key = str(config.db_path.resolve())
+    with _LOCK:
+        _APPS.pop(key, None)
+    close_store(config.db_path)
+
+
 class _AbortableApp:
     """Gives the app an abort hook; an aborted request still completes the ASGI exchange quietly."""
 

@@ -11,6 +11,10 @@ Registered as a pytest plugin by tests/conftest.py, so every test can ask for:
 
         async with httpx.AsyncClient(transport=emulator_transport, base_url=EMULATOR_BASE) as c: ...
 
+``emulator_async_client``
+    The same as an ``httpx.AsyncClient``, for async tests run by anyio's pytest plugin
+    (``@pytest.mark.anyio``; the emulator's callback dispatcher then runs in the test's event loop).
+
 ``emulator_client``
     A sync ``httpx.Client`` (base URL ``http://momo.local``) over the same in-process app. Requests run
     in a private event loop thread, which also runs the emulator's callback dispatcher, so callbacks
@@ -218,14 +222,40 @@ def emulator_config(tmp_path):
 @pytest.fixture
 def emulator_transport(emulator_config):
     from momo_cli.sandbox import local_transport
+    from momo_cli.sandbox.transport import close_app
 
-    return local_transport(emulator_config)
+    yield local_transport(emulator_config)
+    close_app(emulator_config)
+
+
+class _EmulatorClient(httpx.Client):
+    """An httpx.Client over the in-process emulator that, once closed, also closes the emulator's database."""
+
+    def __init__(self, config, **kwargs: Any) -> None:
+        from momo_cli.sandbox import local_transport
+
+        self.emulator_config = config
+        super().__init__(transport=ThreadedTransport(local_transport(config)), base_url=EMULATOR_BASE, **kwargs)
+
+    def close(self) -> None:
+        from momo_cli.sandbox.transport import close_app
+
+        try:
+            super().close()
+        finally:
+            close_app(self.emulator_config)
+
+
+@pytest.fixture
+async def emulator_async_client(emulator_transport):
+    """An httpx.AsyncClient over the in-process emulator, for async tests (``@pytest.mark.anyio``)."""
+    async with httpx.AsyncClient(transport=emulator_transport, base_url=EMULATOR_BASE) as client:
+        yield client
 
 
 def make_client(config) -> httpx.Client:
-    from momo_cli.sandbox import local_transport
-
-    return httpx.Client(transport=ThreadedTransport(local_transport(config)), base_url=EMULATOR_BASE)
+    """A sync client over the in-process emulator of `config` (use it as a context manager)."""
+    return _EmulatorClient(config)
 
 
 @pytest.fixture
