@@ -248,3 +248,57 @@ def random_chooser(rng: random.Random, *, crashes: bool = True, reject: bool = F
         return rng.choice(post if method == "POST" else get)
 
     return choose
+
+
+class FileMomo(FakeMomo):
+    """A FakeMomo whose transactions and request log live in a SQLite file, so that they outlive a
+    process killed in the middle of a batch (no faults: only the kill)."""
+
+    def __init__(self, path, *, latency: float = 0.0) -> None:
+        super().__init__(latency=latency)
+        import sqlite3
+
+        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS tx (ref TEXT PRIMARY KEY, body TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, method TEXT, ref TEXT, outcome TEXT)")
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM tx").fetchone()[0]
+
+    def refs(self) -> list[str]:
+        return [r for (r,) in self._db.execute("SELECT ref FROM tx")]
+
+    @property
+    def log(self):  # type: ignore[override]
+        rows = self._db.execute("SELECT method, ref, outcome FROM log ORDER BY id").fetchall()
+        return [(m, r, o, None) for m, r, o in rows]
+
+    @log.setter
+    def log(self, value) -> None:  # FakeMomo.__init__ sets an empty list
+        pass
+
+    async def create_transaction(self, operation, reference_id, body, *, version="v1_0", callback_url=None):
+        import json
+
+        await asyncio.sleep(self.latency)
+        self._db.execute("BEGIN IMMEDIATE")
+        exists = self._db.execute("SELECT 1 FROM tx WHERE ref = ?", (reference_id,)).fetchone()
+        if not exists:
+            self._db.execute("INSERT INTO tx VALUES (?, ?)", (reference_id, json.dumps(body)))
+        self._db.execute("INSERT INTO log (method, ref, outcome) VALUES ('POST', ?, ?)",
+                         (reference_id, "409" if exists else "202"))
+        self._db.execute("COMMIT")
+        await asyncio.sleep(self.latency)  # stored, answer not yet back: a kill here loses the 202
+        if exists:
+            raise AlreadyExists("the reference id was already used (409)", status=409,
+                                code="RESOURCE_ALREADY_EXIST")
+
+    async def get_transaction(self, operation, reference_id):
+        await asyncio.sleep(self.latency)
+        exists = self._db.execute("SELECT 1 FROM tx WHERE ref = ?", (reference_id,)).fetchone()
+        self._db.execute("INSERT INTO log (method, ref, outcome) VALUES ('GET', ?, ?)",
+                         (reference_id, "200" if exists else "404"))
+        if not exists:
+            raise NotFound("no such resource (404)", status=404, code="RESOURCE_NOT_FOUND")
+        return FakeStatus("SUCCESSFUL", None, "1")
