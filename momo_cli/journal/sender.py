@@ -114,16 +114,27 @@ def is_not_found(error: BaseException) -> bool:
     )
 
 
+#: 5xx codes that say the platform failed while processing, not that the request was wrong: the
+#: transaction may have been stored before the failure (momo-api.md section 7.2), so only a status
+#: GET can tell.
+PROCESSING_FAILURE_CODES = frozenset({"SERVICE_UNAVAILABLE", "INTERNAL_PROCESSING_ERROR"})
+
+
 def is_unknown_outcome(error: BaseException) -> bool:
     """The request may or may not have been processed: timeout, dropped connection, 5xx without a
-    MoMo code, 503, SERVICE_UNAVAILABLE. Not a 429 (that one was not processed)."""
+    MoMo code, 503, SERVICE_UNAVAILABLE, 500 INTERNAL_PROCESSING_ERROR. Not a 429 (that one was not
+    processed)."""
     if isinstance(error, RateLimited):
         return False
     if isinstance(error, NetworkError):
         return getattr(error, "request_sent", None) is not False
     if isinstance(error, ApiError):
         status = error.status or 0
-        return error.code == "SERVICE_UNAVAILABLE" or status == 503 or (status >= 500 and not error.code)
+        return (
+            status == 503
+            or (status >= 500 and (not error.code or error.code in PROCESSING_FAILURE_CODES))
+            or error.code == "SERVICE_UNAVAILABLE"
+        )
     return False
 
 
