@@ -20,6 +20,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The emulator database inside the data dir (as `momo sandbox serve --db` defaults to).
 EMULATOR_DB = "emulator.db"
+#: Seconds the local emulator keeps an ordinary transaction PENDING (its default when unset; 0 settles
+#: at once, which is what tests and quick demos want).
+SETTLE_AFTER_ENV = "MOMO_EMULATOR_SETTLE_AFTER"
+
+
+def _settle_after() -> dict[str, float]:
+    """`settle_after` for the local emulator from MOMO_EMULATOR_SETTLE_AFTER, if set."""
+    import os
+
+    from momo_cli.errors import ConfigError
+
+    text = os.environ.get(SETTLE_AFTER_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{SETTLE_AFTER_ENV}: {text!r} is not a number of seconds (0 or more)")
+    return {"settle_after": value}
 
 
 def local_emulator_transport(data_dir: Path | str, target_environment: str = "sandbox") -> "httpx.AsyncBaseTransport":
@@ -28,7 +49,9 @@ def local_emulator_transport(data_dir: Path | str, target_environment: str = "sa
     from momo_cli.sandbox import EmulatorConfig, local_transport
 
     try:
-        config = EmulatorConfig(db_path=Path(data_dir) / EMULATOR_DB, target_environment=target_environment)
+        config = EmulatorConfig(
+            db_path=Path(data_dir) / EMULATOR_DB, target_environment=target_environment, **_settle_after()
+        )
     except ValueError as exc:
         raise ConfigError(
             f"the local emulator cannot run: {exc}",
