@@ -25,7 +25,12 @@ STATUS_STYLES = {
     "REJECTED": "bold red",
     "EXPIRED": "bold red",
     "UNKNOWN": "bold magenta",
+    "NOT ACCEPTED": "bold red",
+    "NOT SENT": "bold magenta",
 }
+
+#: What the panel shows as the status of a journal entry that has no MoMo status (yet).
+STATE_WORDS = {"rejected": "NOT ACCEPTED", "unknown": "UNKNOWN", "created": "NOT SENT"}
 
 OPERATION_TITLES = {
     "request_to_pay": "Request to pay",
@@ -49,6 +54,14 @@ def party_text(party: dict[str, Any] | None) -> str:
     return f"{party.get('id')} ({kind.lower()})" if kind and kind != "MSISDN" else str(party.get("id"))
 
 
+def shown_status(tx: dict[str, Any]) -> str:
+    """The MoMo status, or for a journal entry without one, what its state means."""
+    status = tx.get("status")
+    if status:
+        return str(status)
+    return STATE_WORDS.get(str(tx.get("state") or ""), "UNKNOWN")
+
+
 def transaction_panel(tx: dict[str, Any], *, explanation: str | None = None, title: str | None = None) -> Panel:
     """A transaction as people read it: amount, party, status, reason, ids, environment."""
     grid = Table.grid(padding=(0, 2))
@@ -56,8 +69,12 @@ def transaction_panel(tx: dict[str, Any], *, explanation: str | None = None, tit
     grid.add_column()
     incoming = tx.get("operation") in ("request_to_pay", "request_to_withdraw")
     grid.add_row("Amount", Text(f"{tx.get('amount')} {tx.get('currency')}", style="bold"))
-    grid.add_row("Payer" if incoming else "Payee", party_text(tx.get("party")))
-    grid.add_row("Status", status_text(tx.get("status")))
+    if tx.get("refund_of"):
+        grid.add_row("Refund of", str(tx["refund_of"]))
+    if (tx.get("party") or {}).get("id"):
+        grid.add_row("Payer" if incoming else "Payee", party_text(tx.get("party")))
+    status = shown_status(tx)
+    grid.add_row("Status", status_text(status))
     if tx.get("reason"):
         reason = Text(str(tx["reason"]), style="red")
         if explanation:
@@ -73,7 +90,7 @@ def transaction_panel(tx: dict[str, Any], *, explanation: str | None = None, tit
         f"{str(tx.get('product', '')).capitalize()} · "
         f"{OPERATION_TITLES.get(str(tx.get('operation')), str(tx.get('operation')))}"
     )
-    style = STATUS_STYLES.get(str(tx.get("status") or "").upper(), "white").replace("bold ", "")
+    style = STATUS_STYLES.get(status.upper(), "white").replace("bold ", "")
     return Panel(grid, title=heading, title_align="left", border_style=style, box=box.ROUNDED, expand=False)
 
 
@@ -99,13 +116,18 @@ class Spinner:
         self.started = time.monotonic()
         self._status = None
 
+    @property
+    def active(self) -> bool:
+        """True when something is drawn (a terminal on stderr, not --quiet)."""
+        return self._status is not None
+
     def update(self, status: str | None, elapsed: float | None = None) -> None:
         if self._status is None:
             return
         elapsed = time.monotonic() - self.started if elapsed is None else elapsed
         text = Text(f"{self.label}  ")
-        text.append_text(status_text(status))
-        text.append(f"  {elapsed:4.0f}s", style="dim")
+        text.append_text(status_text(status or "PENDING"))
+        text.append(f"  {elapsed:.0f}s", style="dim")
         self._status.update(text)
 
     def __enter__(self) -> "Spinner":
