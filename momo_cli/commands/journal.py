@@ -1,0 +1,243 @@
+"""`momo journal`: the local record of every money-moving request (list, show, reconcile).
+
+The journal is `$MOMO_DATA_DIR/journal.sqlite3`; `momo_cli.journal` owns it and the exactly-once
+rules. These commands only read it, or (reconcile) ask the API about what is still open.
+"""
+
+from __future__ import annotations
+
+import click
+
+from momo_cli.commands._money import app_context
+
+STATES = ("created", "submitted", "unknown", "rejected", "final")
+
+
+@click.group()
+def journal() -> None:
+    """The local journal of every money-moving request: list, show, reconcile.
+
+    \b
+    Every request is journaled before it is sent, with its reference id, so nothing is paid
+    twice: an outcome that is unknown (a timeout, a dropped connection) is settled by
+    `momo journal reconcile`, which asks the API and resends (same reference id) only what
+    never arrived.
+    """
+
+
+def _open(obj, json_mode: bool = False):
+    from momo_cli.commands._session import Session
+
+    app = app_context(obj)
+    out = app.output(json_mode=json_mode)
+    return out, Session(app, out)
+
+
+def _short_time(text: str | None) -> str:
+    return (text or "").replace("T", " ")[:19]
+
+
+def _rows(docs: list[dict]) -> list[tuple]:
+    from momo_cli.render import party_text, shown_status
+
+    rows = []
+    for doc in docs:
+        status = shown_status(doc)
+        reason = doc.get("reason") or ""
+        rows.append((
+            _short_time(doc.get("created_at")), doc["reference_id"], f"{doc['product']} {doc['operation']}",
+            f"{doc.get('amount')} {doc.get('currency')}", party_text(doc.get("party")) if (doc.get("party") or {}).get("id") else "-",
+            status, reason,
+        ))
+    return rows
+
+
+@journal.command("list", epilog="""\b
+Examples:
+  momo journal list
+  momo journal list --status FAILED --since 2026-11-01
+  momo journal list --state unknown --json | jq -r '.[].reference_id'
+""")
+@click.option("--status", "status_filter", metavar="STATUS",
+              help="Only this MoMo status (SUCCESSFUL, FAILED, PENDING ...).")
+@click.option("--state", type=click.Choice(STATES, case_sensitive=False),
+              help="Only this journal state (unknown: the outcome is not known yet).")
+@click.option("--since", metavar="DATE", help="Only requests made since this date or time (ISO, UTC).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, metavar="N",
+              help="At most N (the newest).")
+@click.option("--all", "show_all", is_flag=True, help="Every entry (no --limit).")
+@click.option("--json", "json_mode", is_flag=True, help="Print a JSON array on stdout.")
+@click.pass_obj
+def list_entries(obj, status_filter, state, since, limit, show_all, json_mode):
+    """List journaled requests, newest first."""
+    from momo_cli.commands._money import public, transaction_doc
+    from momo_cli.errors import InvalidInput
+
+    if status_filter is not None and not status_filter.strip().replace("_", "").isalpha():
+        raise InvalidInput("--status", f"{status_filter!r} is not a status such as SUCCESSFUL or FAILED")
+    if since is not None:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(since.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput("--since", f"{since!r} is not an ISO date or date-time (e.g. 2026-11-27)") from None
+    out, session = _open(obj, json_mode)
+    try:
+        entries = session.journal().list(
+            status=status_filter.strip().upper() if status_filter else None,
+            state=state.lower() if state else None, since=since, limit=None if show_all else limit,
+        )
+        docs = [public(transaction_doc(entry)) for entry in entries]
+    finally:
+        session.close()
+    if json_mode:
+        out.json(docs)
+        return
+    if not docs:
+        out.info("No journaled requests" + (" match." if status_filter or state or since else " yet."))
+        return
+    from momo_cli.render import table
+
+    view = table(["created (UTC)", "reference id", "operation", "amount", "party", "status", "reason"],
+                 _rows(docs), title=f"Journal ({len(docs)})")
+    view.columns[3].justify = "right"
+    if not out.stdout_is_tty:
+        out.console.width = 1_000
+    out.console.print(view)
+
+
+@journal.command(epilog="""\b
+Examples:
+  momo journal show 3f2a9c1e-77b0-4c1d-9a0e-2f7c1b9d8e11
+  momo journal show 3f2a9c1e-77b0-4c1d-9a0e-2f7c1b9d8e11 --json | jq .events
+""")
+@click.argument("reference_id")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def show(obj, reference_id: str, json_mode: bool) -> None:
+    """Show one journaled request, its body and every state it reached."""
+    from momo_cli import money
+    from momo_cli.commands._money import public, render_transaction, transaction_doc
+    from momo_cli.errors import UsageError
+
+    if not money.is_uuid((reference_id or "").strip()):
+        money.check_reference_id(reference_id, field="REFERENCE_ID")
+    out, session = _open(obj, json_mode)
+    try:
+        store = session.journal()
+        entry = store.get(reference_id)
+        if entry is None:
+            raise UsageError(f"{reference_id} is not in the journal",
+                             hint="`momo journal list` shows what is; `momo status REF --product P` reads any id")
+        events = store.events(entry.reference_id)
+        doc = transaction_doc(entry, environment_label=None)
+        doc["request_body"] = entry.body
+        doc["events"] = [event.to_dict() for event in events]
+    finally:
+        session.close()
+    if json_mode:
+        out.json(public(doc))
+        return
+    render_transaction(out, doc)
+    from momo_cli.render import table
+
+    if doc.get("error"):
+        out.line(f"Error: {doc['error']['message']}")
+    view = table(["at (UTC)", "state", "status", "detail"],
+                 [(_short_time(e["at"]), e["state"], e["status"], e["detail"]) for e in doc["events"]],
+                 title="Events", status_column="status")
+    out.console.print(view)
+
+
+@journal.command(epilog="""\b
+Examples:
+  momo journal reconcile
+  momo --base-url http://127.0.0.1:8765 journal reconcile --json
+
+\b
+Only entries sent to the current API (base URL and target environment) are asked about; others
+are counted as skipped, with the flags that reach them. Exit 0 when every entry asked about has a
+known outcome (accepted, final or rejected), 6 when some outcome is still unknown.
+""")
+@click.option("--no-resend", is_flag=True,
+              help="Only ask: do not send again what the API says never arrived (404).")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
+    """Ask the API about every request whose outcome is open, and journal the answers.
+
+    Accepted requests get a status check. A request whose outcome is unknown gets a status check
+    first and is sent again, with the same reference id, only if the API answers 404 (it never
+    arrived): nothing is ever paid twice.
+    """
+    import asyncio
+
+    from momo_cli.commands._money import outcome_of, public, send_policy, transaction_doc
+    from momo_cli.errors import NetworkError
+
+    out, session = _open(obj, json_mode)
+    settings = session.settings
+    try:
+        store = session.journal()
+        open_entries = list(store.unresolved())
+        here = [e for e in open_entries
+                if (e.base_url or settings.base_url, e.target_environment or settings.target_environment)
+                == (settings.base_url, settings.target_environment)]
+        asked = {e.reference_id for e in here}
+        elsewhere = [e for e in open_entries if e.reference_id not in asked]
+        results = []
+        if here:
+            products = sorted({e.product for e in here})
+
+            async def work():
+                from momo_cli.journal import sender
+                from momo_cli.render import spinner
+
+                with spinner(out, f"Reconciling {len(here)} journaled requests") as spin:
+                    done = {"n": 0}
+
+                    def progress(entry) -> None:
+                        done["n"] += 1
+                        spin.label = f"Reconciling {done['n']}/{len(here)}"
+                        spin.update(entry.status)
+
+                    async with session.client(*products) as client:
+                        return await sender.reconcile(store, client, here, progress,
+                                                      resend=not no_resend, policy=send_policy())
+
+            results = asyncio.run(work())
+    finally:
+        session.close()
+    counts: dict[str, int] = {}
+    for entry in results:
+        outcome = outcome_of(entry)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    others = sorted({(e.base_url or "?", e.target_environment or "?") for e in elsewhere})
+    doc = {
+        "checked": len(results),
+        "outcomes": counts,
+        "skipped": len(elsewhere),
+        "skipped_apis": [{"base_url": b, "environment": t} for b, t in others],
+        "entries": [public(transaction_doc(entry)) for entry in results],
+    }
+    if json_mode:
+        out.json(doc)
+    elif results:
+        from momo_cli.render import table
+
+        docs = doc["entries"]
+        view = table(["created (UTC)", "reference id", "operation", "amount", "party", "status", "reason"],
+                     _rows(docs), title=f"Reconciled {len(docs)}")
+        out.console.print(view)
+        out.info("Outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    else:
+        out.info("Nothing to reconcile: every journaled request has a known outcome.")
+    for base_url, environment in others:
+        n = sum(1 for e in elsewhere if (e.base_url or "?", e.target_environment or "?") == (base_url, environment))
+        out.info(f"Skipped {n} sent to {base_url} ({environment}): run "
+                 f"`momo --base-url {base_url} --target-environment {environment} journal reconcile`")
+    unknown = counts.get("unknown", 0)
+    if unknown:
+        raise NetworkError(f"{unknown} of {len(results)} requests still have an unknown outcome",
+                           hint="run `momo journal reconcile` again when the API answers")
