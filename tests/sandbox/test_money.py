@@ -45,7 +45,7 @@ def test_every_successful_operation_moves_money(emulator_api):
 
 
 def test_not_enough_funds_and_pending_amounts_are_reserved(emulator_config):
-    config = dataclasses.replace(emulator_config, initial_balance=Decimal("100"), settle_after=0.4)
+    config = dataclasses.replace(emulator_config, initial_balance=Decimal("100"), settle_after=0.8)
     with make_client(config) as client:
         api = SandboxApi(client)
         creds = api.provision()
@@ -56,7 +56,7 @@ def test_not_enough_funds_and_pending_amounts_are_reserved(emulator_config):
         assert r.status_code == 202  # asynchronous: it fails, it is not rejected
         third, _ = api.create(creds, "disbursement", "deposit", payment(amount="40", party_field="payee"))
         assert api.status(creds, "disbursement", "transfer", second).json()["status"] == "PENDING"
-        time.sleep(0.45)
+        time.sleep(0.85)
         assert api.status(creds, "disbursement", "transfer", first).json()["status"] == "SUCCESSFUL"
         failed = api.status(creds, "disbursement", "transfer", second).json()
         assert failed["status"] == "FAILED" and failed["reason"] == "NOT_ENOUGH_FUNDS"
@@ -65,7 +65,7 @@ def test_not_enough_funds_and_pending_amounts_are_reserved(emulator_config):
         # money collected in the disbursement product's account would not help: collections are separate
         ref, _ = api.create(creds, "collection", "request_to_pay", payment(amount="500"))
         fourth, _ = api.create(creds, "disbursement", "transfer", payment(amount="0.01", party_field="payee"))
-        time.sleep(0.45)
+        time.sleep(0.85)
         assert api.status(creds, "disbursement", "transfer", fourth).json()["reason"] == "NOT_ENOUGH_FUNDS"
         assert _balance(api, creds, "collection") == Decimal("600")
 

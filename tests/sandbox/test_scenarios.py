@@ -81,7 +81,7 @@ def test_the_tables_cover_every_number_of_the_decisions():
 
 
 def test_ongoing_and_delayed_numbers(emulator_config):
-    config = dataclasses.replace(emulator_config, ongoing_timeout=0.6, delayed_after=0.3)
+    config = dataclasses.replace(emulator_config, ongoing_timeout=1.2, delayed_after=0.3)
     with make_client(config) as client:
         api = SandboxApi(client)
         creds = api.provision()
@@ -100,14 +100,14 @@ def test_ongoing_and_delayed_numbers(emulator_config):
         for (product, operation, msisdn), ref in refs.items():
             body = api.status(creds, product, operation, ref).json()
             assert body["status"] == ("SUCCESSFUL" if msisdn.endswith("54") else "PENDING")
-        time.sleep(0.3)
+        time.sleep(0.9)
         for (product, operation, msisdn), ref in refs.items():
             body = api.status(creds, product, operation, ref).json()
             _check_final(body, None if msisdn.endswith("54") else "EXPIRED")
 
 
 def test_pending_until_settle_after(emulator_config):
-    config = dataclasses.replace(emulator_config, settle_after=0.3)
+    config = dataclasses.replace(emulator_config, settle_after=0.5)
     with make_client(config) as client:
         api = SandboxApi(client)
         creds = api.provision()
@@ -116,7 +116,7 @@ def test_pending_until_settle_after(emulator_config):
         assert pending == {"externalId": "ext-1", "amount": "100", "currency": "EUR",
                            "payer": {"partyIdType": "MSISDN", "partyId": "46733123451"},
                            "payerMessage": "thanks", "payeeNote": "order 1", "status": "PENDING"}
-        time.sleep(0.35)
+        time.sleep(0.55)
         final = api.status(creds, "collection", "request_to_pay", ref).json()
         assert final == {**pending, "status": "FAILED", "reason": "APPROVAL_REJECTED"}
 
