@@ -244,18 +244,22 @@ async def submit(
     failures = 0
     requests = 0
 
+    async def pause(seconds: float) -> None:
+        if requests < policy.max_tries:  # no pointless wait after the last try
+            await sleep(seconds)
+
     while requests < max(1, policy.max_tries):
         if must_check:
             requests += 1
             try:
                 return await resolve(journal, client, entry)
             except RateLimited as exc:
-                await sleep(policy.retry_after(exc))
+                await pause(policy.retry_after(exc))
                 continue
             except NetworkError as exc:
                 journal.note(reference_id, "status GET failed", error=exc)
                 failures += 1
-                await sleep(policy.pause(failures))
+                await pause(policy.pause(failures))
                 continue
             except ApiError as exc:
                 if not is_not_found(exc):
@@ -283,16 +287,16 @@ async def submit(
             if surely_not_sent(exc):
                 journal.note(reference_id, "not processed, sending again", error=exc)
                 if isinstance(exc, RateLimited):
-                    await sleep(policy.retry_after(exc))
+                    await pause(policy.retry_after(exc))
                 else:
                     failures += 1
-                    await sleep(policy.pause(failures))
+                    await pause(policy.pause(failures))
                 continue
             if is_unknown_outcome(exc):
                 entry = journal.mark_unknown(reference_id, exc)
                 must_check = True
                 failures += 1
-                await sleep(policy.pause(failures))
+                await pause(policy.pause(failures))
                 continue
             return journal.mark_rejected(reference_id, exc)
         except AuthError as exc:
