@@ -186,6 +186,10 @@ _RUN_COLUMNS = (
 _RUN_SELECT = "SELECT " + ", ".join(_RUN_COLUMNS) + " FROM runs"
 
 _BULK_CHUNK = 1000
+#: body fields that have their own columns (or record keys)
+_BODY_FIELDS_AS_COLUMNS = frozenset(
+    {"amount", "currency", "externalId", "payer", "payee", "payerMessage", "payeeNote"}
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -237,6 +241,21 @@ class Entry:
     def may_have_been_sent(self) -> bool:
         """False only when no request with this reference id can have reached the API."""
         return self.state is not State.CREATED or self.attempts > 0
+
+    def to_record(self) -> dict[str, Any]:
+        """A flat dict: every column (but the raw body), `payer_message` and `payee_note` from the
+        body, and the body's other top-level fields in the API's spelling (the cash-transfer payer
+        fields). What `momo_cli.callbacks.bodies.callback_request` takes."""
+        body = self.body
+        record: dict[str, Any] = {}
+        for key, value in body.items():
+            if key not in _BODY_FIELDS_AS_COLUMNS:
+                record[key] = value
+        record.update({name: getattr(self, name) for name in _ENTRY_COLUMNS if name != "request_body"})
+        record["state"] = str(self.state)
+        record["payer_message"] = body.get("payerMessage")
+        record["payee_note"] = body.get("payeeNote")
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of design.md section 4, plus the journal's own keys."""

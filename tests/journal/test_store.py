@@ -241,6 +241,29 @@ def test_to_dict_has_the_contract_keys(journal):
     json.dumps(data)
 
 
+def test_to_record_is_what_a_callback_replay_needs(journal):
+    from momo_cli.callbacks.bodies import callback_request
+
+    entry = new_transfer(journal)
+    journal.record_status(entry.reference_id, "SUCCESSFUL", None, "777")
+    record = journal.get(entry.reference_id).to_record()
+    assert record["payer_message"] == "salary" and record["payee_note"] == "thanks"
+    assert "request_body" not in record and record["state"] == "final"
+    method, body = callback_request(record)
+    assert method == "POST"
+    assert body == {"financialTransactionId": "777", "externalId": "ext-1", "amount": "600",
+                    "currency": "EUR", "payee": {"partyIdType": "MSISDN", "partyId": "46733123450"},
+                    "payerMessage": "salary", "payeeNote": "thanks", "status": "SUCCESSFUL"}
+
+    cash = journal.record_new(
+        reference_id=str(uuid.uuid4()), product="remittance", operation="cash_transfer", version="v2_0",
+        body={**transfer_body(), "orginatingCountry": "UG", "payerFirstName": "Ada"},
+    )
+    record = cash.to_record()
+    assert record["orginatingCountry"] == "UG" and record["version"] == "v2_0"
+    assert callback_request(record)[0] == "PUT"
+
+
 # -- batch runs ----------------------------------------------------------------------------------
 
 
