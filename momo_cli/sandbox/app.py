@@ -420,7 +420,7 @@ class Handlers:
                 party = {"partyIdType": "PARTY_CODE", "partyId": "b0b1ca5e-0000-4000-8000-000000000000"}
                 refund_of_db = None
             else:
-                original = self._refundable(refund_of.lower(), user_id)
+                original = self._refundable(refund_of.lower())
                 party = {"partyIdType": original[0], "partyId": original[1]}
                 refund_of_db = refund_of.lower()
         else:
@@ -464,11 +464,13 @@ class Handlers:
             refund_of=refund_of_db,
         )
 
-    def _refundable(self, reference_id: str, user_id: str) -> tuple[str, str]:
+    def _refundable(self, reference_id: str) -> tuple[str, str]:
+        # Any API user's request to pay: a partner refunds with its disbursement user what it
+        # collected with its collection user, and the sandbox provisions one user per product.
         row = self.store.conn.execute(
-            "SELECT party_type, party_id FROM transactions WHERE reference_id = ? AND user_id = ?"
+            "SELECT party_type, party_id FROM transactions WHERE reference_id = ?"
             " AND operation = 'request_to_pay'",
-            (reference_id, user_id),
+            (reference_id,),
         ).fetchone()
         if row is None:
             raise not_found()
