@@ -155,6 +155,11 @@ class MomoClient:
         self._subscription_keys[product] = values["subscription_key"]
         return auth
 
+    def forget_credentials(self, product: str) -> None:
+        """Read `product`'s credentials again on next use (after they were replaced)."""
+        self._auths.pop(product, None)
+        self._subscription_keys.pop(product, None)
+
     # --------------------------------------------------------------------------------- sending
 
     def _where(self) -> str:

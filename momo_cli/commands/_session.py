@@ -83,32 +83,56 @@ class Session:
         s = self.settings
         self.announce()
         transport = local_emulator_transport(s.data_dir, s.target_environment) if s.is_local else None
-        credentials = await self._credentials(products, transport)
+        chosen = await self._self_provisioned(products, transport)
         client = build_client(
-            s, allow_any_host=self.app.allow_any_host, transport=transport, credentials=credentials
+            s, allow_any_host=self.app.allow_any_host, transport=transport,
+            credentials=self._lookup(chosen) if self.on_emulator else None,
         )
         async with client:
+            await self._check_self_provisioned(client, chosen, transport)
             yield client
 
-    async def _credentials(self, products: tuple[str, ...], transport: Any):
+    async def _self_provisioned(self, products: tuple[str, ...], transport: Any, *, renew: bool = False):
+        """On an emulator: the remembered (or new) API users of `products` without configured credentials."""
         s = self.settings
         if not self.on_emulator:
-            return None  # build_client's default: the configured credentials, or exit 3 naming them
+            return {}
         from momo_cli.api.selfprovision import SelfProvisioned, provision_for
 
         store = SelfProvisioned(s.data_dir)
         chosen = {}
         for product in products:
-            configured = s.credentials(product)
-            if configured.complete:
+            if s.credentials(product).complete:
                 continue
-            creds = store.get(s.base_url, product)
+            creds = None if renew else store.get(s.base_url, product)
             if creds is None:
                 creds = await provision_for(
                     s.base_url, product, store,
                     callback_host=s.callback_host, transport=transport, timeout=float(s.timeout),
                 )
             chosen[product] = creds
+        return chosen
+
+    async def _check_self_provisioned(self, client, chosen: dict, transport: Any) -> None:
+        """An emulator that was reset has forgotten our users: make new ones instead of failing.
+
+        Costs no request while a cached token is valid; otherwise it is the token call the command
+        needs anyway.
+        """
+        from momo_cli.errors import AuthError
+
+        for product in list(chosen):
+            try:
+                await client.ensure_token(product)
+            except AuthError:
+                renewed = await self._self_provisioned((product,), transport, renew=True)
+                chosen.update(renewed)
+                client.forget_credentials(product)
+                await client.ensure_token(product, refresh=True)
+
+    def _lookup(self, chosen: dict):
+        s = self.settings
+
 
         def lookup(product: str):
             if product in chosen:

@@ -152,6 +152,11 @@ def reset(db):
         store.reset()
     finally:
         store.close()
+    if path.resolve() == default_db_path().resolve():
+        # The in-process emulator's users are gone: the CLI makes new ones on next use.
+        from momo_cli.api.selfprovision import SelfProvisioned
+
+        SelfProvisioned(path.parent).forget("local")
     click.echo(
         f"emulator reset: {path} ({counts['transactions']} transactions, {counts['api_users']} API users removed)"
     )
