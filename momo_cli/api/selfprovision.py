@@ -82,20 +82,8 @@ async def provision_for(
     transport: Any = None,
     timeout: float = 30.0,
 ) -> ProductCredentials:
-    """Create an API user and key on the emulator at `base_url`, remember and return them.
-
-    One API user serves every product of an emulator, as one wallet does: a refund (disbursement)
-    names a request to pay (collection) of the same API user. So a product whose user is missing
-    gets the one another product already has there, and only the first product creates one.
-    """
+    """Create an API user and key on the emulator at `base_url`, remember and return them."""
     from momo_cli.api.provisioning import provision_sandbox_user
-    from momo_cli.operations import PRODUCTS
-
-    for other in PRODUCTS:
-        shared = store.get(base_url, other) if other != product else None
-        if shared is not None:
-            store.put(base_url, product, shared)
-            return shared
 
     subscription_key = secrets.token_hex(16)
     user = await provision_sandbox_user(
