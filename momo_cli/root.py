@@ -1,6 +1,9 @@
-"""The root command. Sub-commands are imported only when they run (or when their help is shown).
+"""The root command group (click). Sub-commands are imported only when they run (or their help is shown).
 
-main() is the one place that turns errors into a line on stderr and an exit code (docs/exit-codes.md).
+run_with_error_contract() is the one place that turns errors into a line on stderr and an exit code
+(docs/exit-codes.md). The entry points (`momo`, `mtnmomo`) and the command table are in momo_cli.cli,
+which imports this module only when click is needed: `momo --help` and `--version` are answered there
+without it.
 """
 
 from __future__ import annotations
@@ -12,26 +15,8 @@ import sys
 import click
 
 from momo_cli import __version__
-from momo_cli.context import AppContext
-from momo_cli.errors import MomoCliError
+from momo_cli.cli import COMMANDS
 from momo_cli.exitcodes import ExitCode, epilog
-
-#: command name -> (module, attribute, one-line help shown in `momo --help` without importing it)
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "collect": ("momo_cli.commands.collect", "collect", "Ask a customer to pay (request-to-pay, withdraw)."),
-    "disburse": ("momo_cli.commands.disburse", "disburse", "Pay out to wallets: transfer, deposit, refund, batch."),
-    "remit": ("momo_cli.commands.remit", "remit", "Send remittances: transfer and cash transfer."),
-    "status": ("momo_cli.commands.status", "status", "Show (and wait for) a transaction's status."),
-    "balance": ("momo_cli.commands.balance", "balance", "Show account balances."),
-    "account": ("momo_cli.commands.account", "account", "Check account holders: active, basic info."),
-    "journal": ("momo_cli.commands.journal", "journal", "The local journal of every money-moving request."),
-    "provision": ("momo_cli.commands.provision", "provision", "Create sandbox API users and keys."),
-    "profile": ("momo_cli.commands.profile", "profile", "Manage configuration profiles."),
-    "sandbox": ("momo_cli.commands.sandbox", "sandbox", "Run and inspect the local MoMo emulator."),
-    "callbacks": ("momo_cli.commands.callbacks", "callbacks", "Receive, forward and replay callbacks."),
-    "doctor": ("momo_cli.commands.doctor", "doctor", "Check configuration, credentials and connectivity."),
-    "completion": ("momo_cli.commands.completion", "completion", "Print a shell completion script."),
-}
 
 
 def _debug_requested() -> bool:
@@ -76,6 +61,8 @@ class LazyGroup(click.Group):
 
 def run_with_error_contract(call, *, prog_name: str = "momo") -> int:
     """Call `call()` and map every outcome to an exit code, printing at most one line for errors."""
+    from momo_cli.errors import MomoCliError
+
     try:
         result = call()
     except click.exceptions.Exit as exc:
@@ -142,6 +129,8 @@ def root(ctx, profile, base_url, target_environment, allow_any_host, debug, no_c
 
     With nothing configured every command runs on the built-in emulator (no real money moves).
     """
+    from momo_cli.context import AppContext
+
     ctx.obj = AppContext(
         profile=profile,
         base_url=base_url,
@@ -154,22 +143,3 @@ def root(ctx, profile, base_url, target_environment, allow_any_host, debug, no_c
         from momo_cli.logs import enable_debug_logging
 
         enable_debug_logging()
-
-
-def main(argv: list[str] | None = None) -> None:
-    root.main(args=argv, prog_name="momo")
-
-
-#: Options of the older `mtnmomo` command; their presence (or no arguments) selects its behaviour.
-LEGACY_OPTIONS = ("--provider", "--key")
-
-
-def legacy_main(argv: list[str] | None = None) -> None:
-    """`mtnmomo`: the same program, but `mtnmomo [--provider HOST] [--key KEY]` provisions as it always did."""
-    args = sys.argv[1:] if argv is None else argv
-    if not args or any(arg.split("=", 1)[0] in LEGACY_OPTIONS for arg in args):
-        from momo_cli.commands.provision import legacy_command
-
-        legacy_command.main(args=args, prog_name="mtnmomo")
-        return
-    root.main(args=args, prog_name="mtnmomo")
