@@ -213,10 +213,26 @@ def test_the_retired_host_is_named(isolated_dirs, monkeypatch):
 # -- through the `mtnmomo` entry point ---------------------------------------------------------------
 
 
+#: Runs the `mtnmomo` console script's target as our package declares it.
+ENTRY_POINT = (
+    "import sys\n"
+    "from importlib.metadata import distribution\n"
+    "[ep] = [e for e in distribution('momo-cli').entry_points if e.name == 'mtnmomo']\n"
+    "assert ep.value == 'momo_cli.cli:legacy_main', ep.value\n"
+    "sys.argv[0] = 'mtnmomo'\n"
+    "sys.exit(ep.load()())\n"
+)
+
+
 def _mtnmomo(*args, env=None, input=None):
+    """The `mtnmomo` script next to the interpreter when it is ours, else our entry point run the same way.
+
+    (The older mtnmomo package, if installed in the same environment after momo-cli, replaces the
+    script with its own: both packages declare `mtnmomo`.)
+    """
     script = Path(sys.executable).with_name("mtnmomo")
-    command = [str(script)] if script.exists() else [sys.executable, "-c",
-                                                      "from momo_cli.cli import legacy_main; legacy_main()"]
+    ours = script.exists() and "momo_cli.cli" in script.read_text(errors="replace")
+    command = [str(script)] if ours else [sys.executable, "-c", ENTRY_POINT]
     return subprocess.run(command + list(args), capture_output=True, text=True, input=input, timeout=60,
                           env={**os.environ, **(env or {})})
 
