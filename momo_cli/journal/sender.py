@@ -14,7 +14,7 @@ nothing), so "exactly once" rests on three rules, all kept here:
 3. Things that say "not processed" are simply sent again with the same id: a 429 (after Retry-After),
    a `NetworkError` whose `request_sent` is False (could not connect, token call failed). A synchronous
    rejection (an `ApiError` other than 409, an `AuthError`) closes the entry as `rejected`: nothing was
-   created.
+   created (after a resend, a last status GET first makes sure the earlier attempt did not arrive).
 
 Everything is written against a small client protocol (`TransactionClient`): `MomoClient` satisfies
 it, and so do the test fakes. Sleep and clock are parameters, so tests run on a fake clock.
@@ -298,17 +298,17 @@ async def submit(
                 failures += 1
                 await pause(policy.pause(failures))
                 continue
-            return journal.mark_rejected(reference_id, exc)
+            return await _close_rejected(journal, client, entry, exc)
         except AuthError as exc:
             if reject_on_auth:
-                return journal.mark_rejected(reference_id, exc)
+                return await _close_rejected(journal, client, entry, exc)
             journal.note(reference_id, "refused before processing", error=exc)
             raise
         except ConfigError as exc:
             journal.note(reference_id, "not sent", error=exc)
             raise
         except MomoCliError as exc:  # refused on our side (a bad callback URL ...): nothing left
-            return journal.mark_rejected(reference_id, exc)
+            return await _close_rejected(journal, client, entry, exc)
         except BaseException as exc:
             # A bug, a cancellation, an interrupt: the POST may have left. Resolve by GET next time.
             journal.mark_unknown(reference_id, f"interrupted: {type(exc).__name__}")
@@ -317,6 +317,23 @@ async def submit(
             return journal.mark_submitted(reference_id)
 
     return _require(journal, reference_id)
+
+
+async def _close_rejected(journal: Journal, client: TransactionClient, entry: Entry, error: BaseException) -> Entry:
+    """A rejection proves that this request created nothing. When it was a resend, an earlier
+    attempt may still have (a 404 right after a creation can be short-lived): one more status GET
+    makes sure before the entry is closed as `rejected`; if that GET cannot answer, it stays
+    `unknown` for `reconcile`."""
+    if entry.attempts <= 1:
+        return journal.mark_rejected(entry.reference_id, error)
+    try:
+        return await resolve(journal, client, entry)
+    except ApiError as exc:
+        if is_not_found(exc):
+            return journal.mark_rejected(entry.reference_id, error)
+    except MomoCliError:
+        pass
+    return journal.mark_unknown(entry.reference_id, error)
 
 
 async def _read_after_409(journal: Journal, client: TransactionClient, reference_id: str) -> Entry:

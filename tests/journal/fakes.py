@@ -5,6 +5,7 @@ POST faults (what happens to one creating POST):
   accept        stored, 202
   error_after   stored, then a NetworkError (timeout: the answer was lost)
   drop          stored, then the connection drops (NetworkError)
+  processing_error  stored, then 500 INTERNAL_PROCESSING_ERROR (what the emulator's --error-rate does)
   error_before  a NetworkError, nothing stored (the request was lost on the way)
   refused       a NetworkError with request_sent=False (could not connect), nothing stored
   server_error  503 without a MoMo code (ApiError status 503), nothing stored
@@ -16,7 +17,8 @@ POST faults (what happens to one creating POST):
 GET faults (one status GET):
   ok            the stored status, or a 404 for an unknown id
   error         a NetworkError
-  404           a 404 even if stored (a GET right after the 202 may briefly 404)
+  404           a 404 even if stored, for the first GET after the creation only (a GET right
+                after the 202 may briefly 404)
   429           RateLimited
 """
 
@@ -34,7 +36,8 @@ from momo_cli.errors import AlreadyExists, ApiError, AuthError, NetworkError, No
 #: POST outcomes after which the request cannot have created anything
 NOT_PROCESSED = {"429", "refused"}
 #: POST outcomes the sender cannot tell from "it arrived"
-MAYBE_PROCESSED = {"error_after", "drop", "error_before", "server_error", "crash_before", "crash_after"}
+MAYBE_PROCESSED = {"error_after", "drop", "processing_error", "error_before", "server_error", "crash_before",
+                   "crash_after"}
 
 
 class Crash(BaseException):
@@ -56,6 +59,8 @@ class FakeTransaction:
     final_status: str
     gets: int = 0
     status: str = "PENDING"
+    #: a GET right after the creation may briefly 404, once
+    briefly_invisible: bool = True
 
 
 @dataclass
@@ -170,6 +175,10 @@ class FakeMomo:
             if fault == "crash_after":
                 self._log("POST", reference_id, fault)
                 raise Crash()
+            if fault == "processing_error":
+                self._log("POST", reference_id, fault)
+                raise ApiError("an internal error occurred while processing (500)", status=500,
+                               code="INTERNAL_PROCESSING_ERROR")
             if fault in ("error_after", "drop"):
                 self._log("POST", reference_id, fault)
                 raise NetworkError("no answer in time (ReadTimeout)" if fault == "error_after"
@@ -189,6 +198,10 @@ class FakeMomo:
                 self._log("GET", reference_id, "429")
                 raise RateLimited("too many requests", retry_after=self.retry_after)
             tx = self.transactions.get(reference_id)
+            if tx is not None and fault == "404":
+                if not tx.briefly_invisible:
+                    fault = "ok"  # only the first GET after the creation can miss it
+                tx.briefly_invisible = False
             if tx is None or fault == "404":
                 self._log("GET", reference_id, "404")
                 raise NotFound("no such resource (404)", status=404, code="RESOURCE_NOT_FOUND")
@@ -237,7 +250,8 @@ class FakeMomo:
 
 def random_chooser(rng: random.Random, *, crashes: bool = True, reject: bool = False):
     """Faults drawn at random: most requests go wrong somehow, none forever."""
-    post = ["accept"] * 4 + ["error_after", "drop", "error_before", "429", "refused", "server_error"]
+    post = ["accept"] * 4 + ["error_after", "drop", "processing_error", "error_before", "429", "refused",
+                             "server_error"]
     if crashes:
         post += ["crash_before", "crash_after"]
     if reject:

@@ -76,7 +76,7 @@ def test_a_fresh_entry_is_sent_without_a_status_get_first(journal):
 # -- unknown outcomes -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault", ["error_after", "drop"])
+@pytest.mark.parametrize("fault", ["error_after", "drop", "processing_error"])
 def test_unknown_outcome_that_arrived_is_found_by_a_status_get_and_not_resent(journal, fault):
     momo = FakeMomo(settle_after=1)
     entry = new_transfer(journal)
@@ -132,6 +132,43 @@ def test_409_after_a_resend_means_the_first_one_arrived(journal):
     assert after.financial_transaction_id
     assert len(momo.transactions) == 1
     assert any("409" in (e.detail or "") for e in journal.events(entry.reference_id))
+
+
+@pytest.mark.parametrize("refusal", ["reject", "auth"])
+def test_a_refused_resend_does_not_hide_an_earlier_attempt_that_arrived(journal, refusal):
+    momo = FakeMomo()
+    entry = new_transfer(journal)
+    # stored but answered 500; the GET right after briefly misses it; the resend is refused
+    momo.plan("POST", entry.reference_id, "processing_error", refusal)
+    momo.plan("GET", entry.reference_id, "404")
+    after = send(journal, momo, entry.reference_id)
+    assert momo.requests_for(entry.reference_id) == [
+        ("POST", "processing_error"), ("GET", "404"), ("POST", refusal), ("GET", "200"),
+    ]
+    assert (after.state, after.status) == (State.FINAL, "SUCCESSFUL")
+
+
+def test_a_refused_resend_that_cannot_be_checked_stays_unknown(journal):
+    momo = FakeMomo()
+    entry = new_transfer(journal)
+    momo.plan("POST", entry.reference_id, "error_before", "reject")
+    momo.plan("GET", entry.reference_id, "ok", "error")
+    after = send(journal, momo, entry.reference_id)
+    assert after.state is State.UNKNOWN and after.error_code == "400"
+    momo.plan("GET", entry.reference_id, "ok")
+    [after] = run(reconcile(journal, momo, policy=FAST, sleep=no_sleep))
+    assert after.state is State.SUBMITTED  # 404, resent (accepted this time)
+
+
+def test_a_refused_resend_that_never_arrived_is_rejected(journal):
+    momo = FakeMomo()
+    entry = new_transfer(journal)
+    momo.plan("POST", entry.reference_id, "error_before", "reject")
+    after = send(journal, momo, entry.reference_id)
+    assert after.state is State.REJECTED
+    assert momo.requests_for(entry.reference_id) == [
+        ("POST", "error_before"), ("GET", "404"), ("POST", "reject"), ("GET", "404"),
+    ]
 
 
 def test_409_on_a_first_send_is_already_accepted(journal):
