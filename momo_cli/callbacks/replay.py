@@ -54,7 +54,6 @@ def load_journal_entry(reference_id: str) -> Mapping[str, Any] | None:
     journal does not know, or a request the API never accepted (so MoMo would never call back), is a
     UsageError saying so.
     """
-    from momo_cli.callbacks.events import CASH_TRANSFER_FIELDS
     from momo_cli.callbacks.store import default_data_dir
     from momo_cli.journal.store import Journal, journal_path
 
@@ -73,25 +72,7 @@ def load_journal_entry(reference_id: str) -> Mapping[str, Any] | None:
             f"{reference_id} was never accepted by the API (journal state {entry.state}): MoMo would not call back",
             hint=f"`momo journal show {reference_id}` says what happened",
         )
-    body = entry.body
-    result: dict[str, Any] = {
-        "product": entry.product,
-        "operation": entry.operation,
-        "version": entry.version,
-        "status": entry.status,
-        "reason": entry.reason,
-        "amount": entry.amount,
-        "currency": entry.currency,
-        "external_id": entry.external_id,
-        "party_type": entry.party_type,
-        "party_id": entry.party_id,
-        "financial_transaction_id": entry.financial_transaction_id,
-        "payer_message": body.get("payerMessage"),
-        "payee_note": body.get("payeeNote"),
-    }
-    if entry.operation == "cash_transfer":
-        result.update({key: value for key, value in body.items() if key in CASH_TRANSFER_FIELDS})
-    return result
+    return entry.to_record()
 
 
 def synthetic_callback(entry: Mapping[str, Any]) -> RawCallback:
