@@ -638,34 +638,53 @@ def render_transaction(out: "Output", doc: dict[str, Any], *, title: str | None 
     out.console.print(transaction_panel(shown, explanation=explanation, title=title))
 
 
+def _split_error(entry: "Entry") -> tuple[str | None, str | None]:
+    """The journal's last error as (detail, hint): the action prefix naming the reference id and the
+    hint are taken apart, so that a message can say them once."""
+    text = entry.last_error
+    if not text:
+        return None, None
+    hint = None
+    if " (hint: " in text and text.endswith(")"):
+        text, hint = text.split(" (hint: ", 1)
+        hint = hint[:-1]
+    marker = f"{entry.reference_id}: "
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    return text, hint
+
+
 def rejection_error(entry: "Entry") -> MomoCliError:
     """The error (and exit code) of an entry the API refused: 4 for auth, 3 config, 2 ours, else 5."""
-    message = entry.last_error or f"the API refused {entry.reference_id}"
-    kind = entry.error_type or ""
+    detail, hint = _split_error(entry)
+    message = f"the {title_of(entry.product, entry.operation)} {entry.reference_id} was not accepted"
+    if detail:
+        message += f": {detail}"
     classes: dict[str, type[MomoCliError]] = {
         "AuthError": AuthError, "ConfigError": ConfigError,
         "InvalidInput": UsageError, "UsageError": UsageError,
     }
-    cls = classes.get(kind)
+    cls = classes.get(entry.error_type or "")
     if cls is not None:
-        return cls(f"not accepted: {message}")
-    error = ApiError(f"not accepted: {message}", code=entry.error_code if not (entry.error_code or "").isdigit() else None)
-    return error
+        return cls(message, hint=hint)
+    code = entry.error_code if entry.error_code and not entry.error_code.isdigit() else None
+    return ApiError(message, code=code, hint=hint)
 
 
 def unknown_error(entry: "Entry") -> NetworkError:
     ref = entry.reference_id
+    title = title_of(entry.product, entry.operation)
     if entry.state == "created" and entry.attempts == 0:
-        what = f"{ref} was journaled but not sent"
+        what = f"the {title} {ref} was journaled but not sent"
     elif entry.state == "created":
-        what = f"{ref} could not be sent"
+        what = f"the {title} {ref} could not be sent"
     else:
-        what = f"the outcome of {ref} is unknown"
-    detail = f": {entry.last_error}" if entry.last_error else ""
+        what = f"the outcome of the {title} {ref} is unknown"
+    detail, _ = _split_error(entry)
     return NetworkError(
-        what + detail,
-        hint=f"`momo journal reconcile` finds out (and sends it, same reference id, only if it never arrived); "
-             f"`momo status {ref}` asks once",
+        what + (f" ({detail})" if detail else ""),
+        hint=f"`momo journal reconcile` settles it (it sends it again, same reference id, only if it never "
+             f"arrived); `momo status {ref}` asks once",
     )
 
 
@@ -812,7 +831,7 @@ async def wait_entry(
 def send_policy() -> "SendPolicy":
     from momo_cli.journal.sender import SendPolicy
 
-    return SEND_POLICY if SEND_POLICY is not None else SendPolicy(max_tries=5, backoff=0.25, max_backoff=2.0)
+    return SEND_POLICY if SEND_POLICY is not None else SendPolicy(max_tries=4, backoff=0.25, max_backoff=1.0)
 
 
 async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", bool]:
@@ -855,8 +874,13 @@ async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", boo
             out.info(f"Reference id {entry.reference_id} (journaled)")
         else:
             out.info(f"Reference id {entry.reference_id}: resuming the journaled request ({entry.state})")
+            if entry.state is State.REJECTED:  # it created nothing: the same id may be sent again
+                entry = journal.reopen(entry.reference_id)
         if entry.state in (State.CREATED, State.UNKNOWN):
-            entry = await sender.submit(journal, client, entry.reference_id, policy=send_policy())
+            from momo_cli.render import spinner
+
+            with spinner(out, "Sending: " + summary_line(prepared)):
+                entry = await sender.submit(journal, client, entry.reference_id, policy=send_policy())
         elif entry.state is State.SUBMITTED and not prepared.wait:
             try:
                 entry = await sender.resolve(journal, client, entry)
@@ -883,7 +907,7 @@ def run(obj: Any, spec: Spec, params: dict[str, Any]) -> None:
         if params.get("reference_id") is not None:
             find_existing(session, prepared)
         existing = prepared.existing
-        if existing is None or not existing.closed:
+        if existing is None or str(existing.state) in ("created", "unknown", "rejected"):  # it may send
             confirm(session, prepared, yes=bool(params.get("yes")))
         entry, waited = asyncio.run(_execute(session, prepared))
         finish(session, entry, waited=waited)
