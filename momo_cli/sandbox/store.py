@@ -118,7 +118,7 @@ class AlreadyExists(Exception):
 
 
 class UnknownReference(Exception):
-    """A referenced resource (e.g. the request-to-pay of a refund) does not exist."""
+    """A referenced resource (e.g. the request-to-pay of a refund) does not exist for this user."""
 
 
 @dataclass
@@ -400,10 +400,10 @@ class Store:
 
     def _refund_verdict(self, c: sqlite3.Connection, tx: NewTransaction, now: float) -> str | None:
         """None if the refund may go ahead; else the reason it fails. UnknownReference if no such payment."""
-        row = c.execute(  # any API user's: the sandbox provisions one user per product (see app._refundable)
+        row = c.execute(
             "SELECT amount, final_status, settle_at FROM transactions"
-            " WHERE reference_id = ? AND operation = 'request_to_pay'",
-            (tx.refund_of,),
+            " WHERE reference_id = ? AND user_id = ? AND operation = 'request_to_pay'",
+            (tx.refund_of, tx.user_id),
         ).fetchone()
         if row is None:
             raise UnknownReference(tx.refund_of)

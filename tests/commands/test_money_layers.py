@@ -2,6 +2,8 @@
 
 - journal.sender: a 500 INTERNAL_PROCESSING_ERROR on a creating POST is an unknown outcome (the
   platform may have stored the transaction before failing), resolved by a status GET, not a rejection;
+- api.selfprovision: one API user per emulator for every product (a refund names a request to pay of
+  the same API user);
 - api.factory: MOMO_EMULATOR_SETTLE_AFTER sets the local emulator's settle delay;
 - commands.disburse: `batch` is found in its own module, lazily.
 """
@@ -69,6 +71,24 @@ def test_a_500_internal_processing_error_on_a_post_is_an_unknown_outcome_resolve
     assert momo.posts == 1 and list(momo.stored) == [ref]  # found by the GET: never sent twice
 
 
+def test_self_provisioned_products_of_one_emulator_share_one_api_user(tmp_path, emulator_config):
+    from momo_cli.api.selfprovision import SelfProvisioned, provision_for
+    from momo_cli.sandbox import local_transport
+
+    store = SelfProvisioned(tmp_path)
+    transport = local_transport(emulator_config)
+
+    async def both():
+        first = await provision_for("local", "collection", store, callback_host=None, transport=transport)
+        second = await provision_for("local", "disbursement", store, callback_host=None, transport=transport)
+        return first, second
+
+    first, second = asyncio.run(both())
+    assert first.user_id == second.user_id and first.api_key == second.api_key
+    assert store.get("local", "disbursement") == store.get("local", "collection")
+    assert store.get("http://127.0.0.1:1", "collection") is None  # per emulator
+
+
 def test_settle_after_of_the_local_emulator_comes_from_the_environment(tmp_path, monkeypatch):
     from momo_cli.api.factory import local_emulator_transport
     from momo_cli.sandbox.transport import _APPS
@@ -125,20 +145,3 @@ def test_disburse_works_without_the_batch_module(monkeypatch):
     ctx = click.Context(module.disburse)
     assert module.disburse.get_command(ctx, "batch") is None
     assert "batch" not in module.disburse.list_commands(ctx)
-
-
-def test_the_emulator_refunds_a_request_to_pay_of_another_api_user(emulator_api):
-    collector = emulator_api.provision("127.0.0.1")
-    payer_out = emulator_api.provision("127.0.0.1")  # the disbursement user is another API user
-    paid, response = emulator_api.create(collector, "collection", "request_to_pay", {
-        "amount": "100", "currency": "EUR", "externalId": "x",
-        "payer": {"partyIdType": "MSISDN", "partyId": "46733123999"}})
-    assert response.status_code == 202
-    ref, response = emulator_api.create(payer_out, "disbursement", "refund", {
-        "amount": "40", "currency": "EUR", "externalId": "r", "referenceIdToRefund": paid})
-    assert response.status_code == 202, response.text
-    status = emulator_api.status(payer_out, "disbursement", "refund", ref).json()
-    assert status["status"] == "SUCCESSFUL"
-    ref, response = emulator_api.create(payer_out, "disbursement", "refund", {
-        "amount": "70", "currency": "EUR", "externalId": "r2", "referenceIdToRefund": paid})
-    assert emulator_api.status(payer_out, "disbursement", "refund", ref).json()["status"] == "FAILED"  # 40 + 70 > 100
