@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from momo_cli.errors import ApiError, AuthError, ConfigError, MomoCliError, RateLimited
+from momo_cli.errors import ApiError, AuthError, ConfigError, MomoCliError, RateLimited, UsageError
 from momo_cli.exitcodes import ExitCode
 from momo_cli.journal.sender import (
     DEFAULT_POLICY,
@@ -37,7 +37,7 @@ from momo_cli.journal.sender import (
     resolve,
     submit,
 )
-from momo_cli.journal.store import BUCKETS, Entry, Journal, Run, State, bucket
+from momo_cli.journal.store import Entry, Journal, Run, State, bucket
 from momo_cli.operations import Operation
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -458,8 +458,11 @@ async def run_batch(
     rows are in the journal (`Journal.iter_run_entries`) for a report.
     """
     run_id = run.id if isinstance(run, Run) else int(run)
-    if journal.get_run(run_id) is None:
-        raise KeyError(f"there is no batch run {run_id}")
+    stored = journal.get_run(run_id)
+    if stored is None:
+        raise UsageError(f"there is no batch run {run_id}", hint="run `momo disburse batch list`")
+    if not stored.loaded:
+        raise UsageError(f"batch run {run_id} has no rows yet: load them first (Journal.add_rows)")
     engine = _Engine(
         journal, client, run_id,
         concurrency=concurrency, rate_limit=rate_limit, burst=burst,
@@ -470,5 +473,5 @@ async def run_batch(
 
 
 __all__ = [
-    "BUCKETS", "BatchProgress", "BatchResult", "LimitedClient", "RateMeter", "TokenBucket", "run_batch",
+    "BatchProgress", "BatchResult", "LimitedClient", "RateMeter", "TokenBucket", "run_batch",
 ]

@@ -385,9 +385,14 @@ async def _reconcile_one(
     sleep: Sleep,
 ) -> Entry:
     reference_id = entry.reference_id
-    try:
-        if entry.state is not State.SUBMITTED and resend:
+    if entry.state is not State.SUBMITTED and resend:
+        try:
             return await submit(journal, client, reference_id, policy=policy, sleep=sleep, check_first=True)
+        except (AuthError, ConfigError):
+            raise
+        except MomoCliError:  # a status GET refused for this entry only: submit journaled it
+            return _require(journal, reference_id)
+    try:
         return await resolve(journal, client, entry)
     except (AuthError, ConfigError):
         raise

@@ -196,6 +196,16 @@ def test_rejected_rows_are_reported_and_not_resent(journal):
     assert momo.posts(entries[2].reference_id) == ["reject"]
 
 
+def test_a_run_must_exist_and_have_its_rows(journal):
+    from momo_cli.errors import UsageError
+
+    empty = journal.create_or_resume_run("pay.csv", "not-loaded", "transfer", {})
+    with pytest.raises(UsageError, match="no rows"):
+        batch(journal, FakeMomo(), empty)
+    with pytest.raises(UsageError, match="no batch run"):
+        batch(journal, FakeMomo(), 999)
+
+
 def test_polling_gives_up_at_poll_timeout(journal):
     clock = FakeClock()
     momo = FakeMomo(settle_after=10_000, clock=clock)

@@ -11,7 +11,7 @@ import pytest
 
 from momo_cli.journal.batch import run_batch
 from momo_cli.journal.sender import SendPolicy, reconcile, submit, wait
-from momo_cli.journal.store import Journal, RunRow, State
+from momo_cli.journal.store import RunRow, State
 from tests.journal.conftest import new_transfer
 
 SUB_KEY = "journal-subscription-key-0123456789"
