@@ -2,8 +2,6 @@
 
 - journal.sender: a 500 INTERNAL_PROCESSING_ERROR on a creating POST is an unknown outcome (the
   platform may have stored the transaction before failing), resolved by a status GET, not a rejection;
-- api.selfprovision: one API user per emulator for every product (a refund names a request to pay of
-  the same API user);
 - api.factory: MOMO_EMULATOR_SETTLE_AFTER sets the local emulator's settle delay;
 - commands.disburse: `batch` is found in its own module, lazily.
 """
@@ -69,24 +67,6 @@ def test_a_500_internal_processing_error_on_a_post_is_an_unknown_outcome_resolve
         entry = asyncio.run(submit(journal, momo, ref, policy=SendPolicy(backoff=0), sleep=no_sleep))
         assert entry.state is State.FINAL and entry.status == "SUCCESSFUL"
     assert momo.posts == 1 and list(momo.stored) == [ref]  # found by the GET: never sent twice
-
-
-def test_self_provisioned_products_of_one_emulator_share_one_api_user(tmp_path, emulator_config):
-    from momo_cli.api.selfprovision import SelfProvisioned, provision_for
-    from momo_cli.sandbox import local_transport
-
-    store = SelfProvisioned(tmp_path)
-    transport = local_transport(emulator_config)
-
-    async def both():
-        first = await provision_for("local", "collection", store, callback_host=None, transport=transport)
-        second = await provision_for("local", "disbursement", store, callback_host=None, transport=transport)
-        return first, second
-
-    first, second = asyncio.run(both())
-    assert first.user_id == second.user_id and first.api_key == second.api_key
-    assert store.get("local", "disbursement") == store.get("local", "collection")
-    assert store.get("http://127.0.0.1:1", "collection") is None  # per emulator
 
 
 def test_settle_after_of_the_local_emulator_comes_from_the_environment(tmp_path, monkeypatch):

@@ -111,3 +111,27 @@ def fast(monkeypatch):
 
     monkeypatch.setenv("MOMO_EMULATOR_SETTLE_AFTER", "0")
     monkeypatch.setattr(_money, "SEND_POLICY", SendPolicy(max_tries=6, backoff=0.01, max_backoff=0.05))
+
+
+def use_one_api_user(monkeypatch, creds, *products: str) -> None:
+    """Configure the same API user for `products` (a refund names a request to pay of its own API user)."""
+    for product in products or ("collection", "disbursement"):
+        prefix = f"MOMO_{product.upper()}"
+        monkeypatch.setenv(f"{prefix}_USER_ID", creds.user_id)
+        monkeypatch.setenv(f"{prefix}_API_KEY", creds.api_key)
+        monkeypatch.setenv(f"{prefix}_SUBSCRIPTION_KEY", creds.subscription_key)
+
+
+def provision_local(callback_host: str = "127.0.0.1"):
+    """An API user on the built-in emulator of this test's data dir, made as `momo provision` would."""
+    import asyncio
+    import secrets
+
+    from momo_cli.api.factory import local_emulator_transport
+    from momo_cli.api.provisioning import provision_sandbox_user
+    from momo_cli.config.settings import ProductCredentials
+
+    subscription_key = secrets.token_hex(16)
+    user = asyncio.run(provision_sandbox_user("local", subscription_key, callback_host,
+                                              transport=local_emulator_transport(data_dir())))
+    return ProductCredentials(user.user_id, user.api_key, subscription_key)

@@ -15,6 +15,8 @@ from tests.e2e.support import (
     TRANSACTION_KEYS,
     journal_entries,
     momo,
+    provision_local,
+    use_one_api_user,
 )
 
 pytestmark = pytest.mark.usefixtures("fast")
@@ -139,7 +141,8 @@ def test_email_and_party_code_parties():
     assert run.json()["party"] == {"type": "PARTY_CODE", "id": code}
 
 
-def test_refund_of_a_request_to_pay_v1_and_v2():
+def test_refund_of_a_request_to_pay_v1_and_v2(monkeypatch):
+    use_one_api_user(monkeypatch, provision_local())
     paid = momo("collect", "request", "--amount", "100", "--payer", "46733123999", "--wait", "--yes", "--json").json()
     for extra in ([], ["--v2"]):
         run = momo("disburse", "refund", "--refund", paid["reference_id"], "--amount", "40", *extra,
