@@ -140,7 +140,7 @@ def check_files(report: Report) -> bool:
 
 _CHOSEN = {
     "flag": "chosen with --profile",
-    "config.toml": "the active profile (momo profile use)",
+    "config.toml": "the active profile, set with `momo profile use`",
     "default": "the default profile",
     ".env": "chosen by MOMO_PROFILE in .env",
 }
@@ -156,7 +156,7 @@ def check_settings(report: Report, app: AppContext) -> Any:
     source = settings.source("profile")
     chosen = _CHOSEN.get(source, f"chosen by {source.removeprefix('env ')}")
     extra = f"; .env read from {settings.env_file}" if settings.env_file else ""
-    report.ok("profile", f"{settings.profile} ({chosen}){extra}")
+    report.ok("profile", f"{settings.profile}: {chosen}{extra}")
     return settings
 
 
