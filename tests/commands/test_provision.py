@@ -440,6 +440,14 @@ def test_unreadable_config_is_one_line(isolated_dirs, fake_provisioning):
     assert "config.toml:1" in result.stderr
 
 
+def test_config_that_cannot_be_read_is_one_line(isolated_dirs, fake_provisioning):
+    config = ProfileStore().config_path
+    config.mkdir(parents=True)  # a directory where the file should be: unreadable as a file, even for root
+    result = run("provision", "--provider", "example.com", "--key", SUB_KEY)
+    assert_one_line_error(result, ExitCode.CONFIG)
+    assert "is a directory" in result.stderr
+
+
 def test_world_readable_credentials_are_refused(isolated_dirs, fake_provisioning):
     store = ProfileStore()
     store.save_credentials("default", "collection", api_key="k" * 32)
