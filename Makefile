@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The older clients the emulator is tested against, installed beside the project (not into it).
 NPM_DIR := $(VENV)/npm
+OLD_CLIENT_DIR := $(VENV)/mtnmomo-3.0.1
 
 .PHONY: demo test bench clean
 
@@ -12,8 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@# mtnmomo 3.0.1 pins click 7: its own code runs fine on click 8, so it goes in without its pins.
-	$(BIN)/python -m pip install --quiet --no-deps mtnmomo==3.0.1
+	@# mtnmomo 3.0.1 pins click 7 and has an `mtnmomo` script of its own: it goes beside the
+	@# project, without its pins (its code runs fine on click 8), for the tests to import.
+	$(BIN)/python -m pip install --quiet --no-deps --target $(OLD_CLIENT_DIR) mtnmomo==3.0.1
 	touch $@
 
 $(NPM_DIR)/.installed:
@@ -25,7 +27,8 @@ demo: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/demo
 
 test: $(VENV)/.installed $(NPM_DIR)/.installed
-	MTN_MOMO_NPM_DIR="$(CURDIR)/$(NPM_DIR)" $(BIN)/python -m pytest -q
+	MTN_MOMO_NPM_DIR="$(CURDIR)/$(NPM_DIR)" MTNMOMO_TARGET_DIR="$(CURDIR)/$(OLD_CLIENT_DIR)" \
+		$(BIN)/python -m pytest -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

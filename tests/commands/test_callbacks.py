@@ -231,7 +231,7 @@ def test_replay_exit_codes(target_app):  # noqa: F811
     assert refused.exit_code == 5
     assert "answered 500" in refused.stderr
     journal = invoke("callbacks", "replay", "--to", target_app.url, "5b4d9fb0-8a8f-4b76-9c0b-1b9a2c4e6f70")
-    assert journal.exit_code == 2 and "reference id" in journal.stderr
+    assert journal.exit_code == 2 and "not in the journal" in journal.stderr
 
 
 def test_help_imports_nothing_heavy():

@@ -4,10 +4,11 @@ Each client's HTTP requests were recorded against the emulator (method, path, he
 replayed here byte for byte with httpx: that replay is the always-on proof, with no network and no
 Node.js needed. Where the real packages are at hand, they run too:
 
-* `mtnmomo` 3.0.1 pins Click 7, which conflicts with this project's Click 8, so it cannot be a
-  regular test dependency. The test imports it if it is installed (``pip install --no-deps
-  mtnmomo==3.0.1``, its other needs `requests` and `phonenumbers` are in the test extra); otherwise
-  it installs it once with ``--no-deps`` into pytest's cache directory. It is skipped, with the reason,
+* `mtnmomo` 3.0.1 pins Click 7, which conflicts with this project's Click 8, and its `mtnmomo`
+  script would replace ours, so it cannot be a regular test dependency. The test imports it from
+  ``MTNMOMO_TARGET_DIR`` (where `make test` puts it with ``pip install --no-deps --target``; its other
+  needs `requests` and `phonenumbers` are in the test extra); otherwise it installs it once with
+  ``--no-deps`` into pytest's cache directory. It is skipped, with the reason,
   only when neither works (no package index at hand).
 * `mtn-momo` runs under node when ``node`` is on PATH and ``MTN_MOMO_NPM_DIR`` names a directory
   holding ``node_modules/mtn-momo`` (``npm install mtn-momo@2.0.0`` there); otherwise it is skipped
@@ -116,7 +117,9 @@ def mtnmomo(request):
         return importlib.import_module("mtnmomo")
     except ImportError:
         pass
-    target = Path(request.config.cache.mkdir("mtnmomo-3.0.1"))
+    # `make test` installs it beside the project (its `mtnmomo` script must not replace ours).
+    given = os.environ.get("MTNMOMO_TARGET_DIR")
+    target = Path(given) if given else Path(request.config.cache.mkdir("mtnmomo-3.0.1"))
     if not (target / "mtnmomo").is_dir():
         result = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
