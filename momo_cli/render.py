@@ -78,7 +78,7 @@ def transaction_panel(tx: dict[str, Any], *, explanation: str | None = None, tit
     if tx.get("reason"):
         reason = Text(str(tx["reason"]), style="red")
         if explanation:
-            reason.append(f"  {explanation}", style="default")
+            reason.append(f"\n{explanation}", style="default")
         grid.add_row("Reason", reason)
     if tx.get("external_id"):
         grid.add_row("External id", str(tx["external_id"]))
@@ -95,16 +95,32 @@ def transaction_panel(tx: dict[str, Any], *, explanation: str | None = None, tit
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
-          status_column: str | None = "status") -> Table:
-    view = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", header_style="bold")
+          status_column: str | None = "status", no_wrap: Sequence[str] = ()) -> Table:
+    """A simple table; `no_wrap` columns (ids, dates) are never folded, the others fold to fit."""
+    view = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", header_style="bold", pad_edge=False)
     for column in columns:
-        view.add_column(column, overflow="fold", justify="right" if column in ("amount", "count") else "left")
+        view.add_column(column, overflow="fold", no_wrap=column in no_wrap,
+                        justify="right" if column in ("amount", "available", "count") else "left")
     index = columns.index(status_column) if status_column in columns else -1
+
+    def cell_of(i: int, cell: Any) -> Any:
+        if isinstance(cell, Text):
+            return cell
+        if i == index and cell:
+            return status_text(str(cell))
+        return "-" if cell is None else str(cell)
+
     for row in rows:
-        cells = [status_text(str(cell)) if i == index and cell else ("-" if cell is None else str(cell))
-                 for i, cell in enumerate(row)]
-        view.add_row(*cells)
+        view.add_row(*(cell_of(i, cell) for i, cell in enumerate(row)))
     return view
+
+
+def status_with_reason(status: str | None, reason: str | None) -> Text:
+    """A status, and under it the reason of a failure: one table cell."""
+    text = status_text(status)
+    if reason:
+        text.append(f"\n{reason}", style="red")
+    return text
 
 
 class Spinner:

@@ -555,8 +555,10 @@ def confirm(session: "Session", prepared: Prepared, *, yes: bool) -> None:
         lines.append(f"  resuming     {prepared.reference_id} ({prepared.existing.state})")
     out.warn("About to send:\n" + "\n".join(lines))
     if production:
+        stakes = ("on the emulator, no real money moves" if session.on_emulator
+                  else "real money moves")
         typed = click.prompt(
-            f"This is the {environment} environment: real money moves. Type {environment} to confirm",
+            f"{environment} is a production environment ({stakes}). Type {environment} to confirm",
             default="", show_default=False, err=True,
         )
         if typed.strip() != environment:
@@ -689,7 +691,7 @@ def unknown_error(entry: "Entry") -> NetworkError:
 
 
 def finish(session: "Session", entry: "Entry", *, waited: bool, pending_is_error: bool = False,
-           created: bool = True, not_found: bool = False) -> None:
+           created: bool = True, not_found: bool = False, timeout: float | None = None) -> None:
     """Print the entry (panel, JSON or reference id) and raise the error of its outcome, if any.
 
     PENDING is exit 8 after a wait (or when `pending_is_error`, as for `momo status`), else exit 0
@@ -711,16 +713,18 @@ def finish(session: "Session", entry: "Entry", *, waited: bool, pending_is_error
         return
     if outcome == "failed":
         reason = doc["reason"] or entry.status
-        explanation = doc["reason_explanation"]
+        # the panel already explains the reason to people; scripts and logs get the words here
+        explanation = None if out.human else doc["reason_explanation"]
         raise TransactionFailed(
             f"the {title} {ref} ended {entry.status}" + (f": {reason}" if reason and reason != entry.status else "")
             + (f" ({explanation})" if explanation else "")
         )
     if outcome == "pending":
         if waited or pending_is_error:
+            after = f" after {timeout:g} s" if waited and timeout else (" after waiting" if waited else "")
             raise StillPending(
-                f"the {title} {ref} is still {entry.status or 'PENDING'}" + (" after waiting" if waited else ""),
-                hint=f"`momo status {ref} --wait` follows it" + (" (later)" if waited else ""),
+                f"the {title} {ref} is still {entry.status or 'PENDING'}{after}",
+                hint=f"follow it{' later' if waited else ''} with `momo status {ref} --wait`",
             )
         out.info(f"Accepted and {entry.status or 'PENDING'}: follow it with `momo status {ref} --wait`.")
         return
@@ -910,7 +914,7 @@ def run(obj: Any, spec: Spec, params: dict[str, Any]) -> None:
         if existing is None or str(existing.state) in ("created", "unknown", "rejected"):  # it may send
             confirm(session, prepared, yes=bool(params.get("yes")))
         entry, waited = asyncio.run(_execute(session, prepared))
-        finish(session, entry, waited=waited)
+        finish(session, entry, waited=waited, timeout=prepared.timeout)
     finally:
         session.close()
 

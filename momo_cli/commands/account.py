@@ -73,7 +73,7 @@ def active(obj, holder_id: str, id_type: str, product: str, json_mode: bool) -> 
     line = Text(f"{value} ")
     line.append("is an active account holder" if doc["active"] else "is not an active account holder",
                 style="bold green" if doc["active"] else "bold red")
-    line.append(f"  ({product}, {session.environment_label})", style="dim")
+    line.append(f"  · {product} · {session.environment_label}", style="dim")
     out.console.print(line)
 
 

@@ -81,5 +81,4 @@ def balance(obj, product: str, currency: str | None, json_mode: bool) -> None:
         [(row["product"], row["available_balance"], row["currency"]) for row in rows],
         title=f"Balances · {session.environment_label}", status_column=None,
     )
-    view.columns[1].justify = "right"
     out.console.print(view)

@@ -33,23 +33,66 @@ def _open(obj, json_mode: bool = False):
     return out, Session(app, out)
 
 
-def _short_time(text: str | None) -> str:
-    return (text or "").replace("T", " ")[:19]
+def _short_time(text: str | None, *, seconds: bool = False) -> str:
+    """`2026-11-27 22:45:02` (with seconds) or `11-27 22:45` (for lists, where width is dear)."""
+    text = (text or "").replace("T", " ")
+    return text[:19] if seconds else text[5:16]
+
+
+COLUMNS = ["created", "reference id", "operation", "amount", "party", "status"]
+NO_WRAP = ("created", "reference id", "amount", "party", "status")
+#: Narrower terminals get two lines per request instead of a table.
+TABLE_MIN_WIDTH = 118
 
 
 def _rows(docs: list[dict]) -> list[tuple]:
-    from momo_cli.render import party_text, shown_status
+    from momo_cli.commands._money import title_of
+    from momo_cli.render import party_text, shown_status, status_with_reason
 
     rows = []
     for doc in docs:
-        status = shown_status(doc)
-        reason = doc.get("reason") or ""
+        party = party_text(doc.get("party")) if (doc.get("party") or {}).get("id") else "-"
         rows.append((
-            _short_time(doc.get("created_at")), doc["reference_id"], f"{doc['product']} {doc['operation']}",
-            f"{doc.get('amount')} {doc.get('currency')}", party_text(doc.get("party")) if (doc.get("party") or {}).get("id") else "-",
-            status, reason,
+            _short_time(doc.get("created_at")), doc["reference_id"], title_of(doc["product"], doc["operation"]),
+            f"{doc.get('amount')} {doc.get('currency')}", party,
+            status_with_reason(shown_status(doc), doc.get("reason")),
         ))
     return rows
+
+
+def _print_table(out, view) -> None:
+    """On a terminal the table fits its width; in a pipe or a file, values are never cut."""
+    if not out.stdout_is_tty:
+        out.console.width = 1_000
+    out.console.print(view)
+
+
+def _print_entries(out, docs: list[dict], title: str) -> None:
+    """A table on a wide terminal (and in pipes); two lines per request on a narrow terminal."""
+    from momo_cli.render import table
+
+    if not out.stdout_is_tty or out.console.width >= TABLE_MIN_WIDTH:
+        _print_table(out, table(COLUMNS, _rows(docs), title=title, no_wrap=NO_WRAP))
+        return
+    from rich.text import Text
+
+    from momo_cli.commands._money import party_words, title_of
+    from momo_cli.render import shown_status, status_text
+
+    out.console.print(Text(title, style="italic"))
+    for doc in docs:
+        head = Text(doc["reference_id"], style="bold")
+        head.append(f"  {_short_time(doc.get('created_at'))}", style="dim")
+        incoming = doc["operation"].startswith("request_to")
+        what = f"  {title_of(doc['product'], doc['operation'])} {doc.get('amount')} {doc.get('currency')}"
+        if (doc.get("party") or {}).get("id"):
+            what += (" from " if incoming else " to ") + party_words(doc["party"])
+        body = Text(what + "  ")
+        body.append_text(status_text(shown_status(doc)))
+        if doc.get("reason"):
+            body.append(f" {doc['reason']}", style="red")
+        out.console.print(head)
+        out.console.print(body)
 
 
 @journal.command("list", epilog="""\b
@@ -97,14 +140,7 @@ def list_entries(obj, status_filter, state, since, limit, show_all, json_mode):
     if not docs:
         out.info("No journaled requests" + (" match." if status_filter or state or since else " yet."))
         return
-    from momo_cli.render import table
-
-    view = table(["created (UTC)", "reference id", "operation", "amount", "party", "status", "reason"],
-                 _rows(docs), title=f"Journal ({len(docs)})")
-    view.columns[3].justify = "right"
-    if not out.stdout_is_tty:
-        out.console.width = 1_000
-    out.console.print(view)
+    _print_entries(out, docs, f"Journal ({len(docs)}, times in UTC)")
 
 
 @journal.command(epilog="""\b
@@ -145,9 +181,9 @@ def show(obj, reference_id: str, json_mode: bool) -> None:
     if doc.get("error"):
         out.line(f"Error: {doc['error']['message']}")
     view = table(["at (UTC)", "state", "status", "detail"],
-                 [(_short_time(e["at"]), e["state"], e["status"], e["detail"]) for e in doc["events"]],
-                 title="Events", status_column="status")
-    out.console.print(view)
+                 [(_short_time(e["at"], seconds=True), e["state"], e["status"], e["detail"]) for e in doc["events"]],
+                 title="Events", status_column="status", no_wrap=("at (UTC)", "state", "status"))
+    _print_table(out, view)
 
 
 @journal.command(epilog="""\b
@@ -194,6 +230,7 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
                 from momo_cli.journal import sender
                 from momo_cli.render import spinner
 
+                session.announce()  # before the spinner draws on stderr
                 with spinner(out, f"Reconciling {len(here)} journaled requests") as spin:
                     done = {"n": 0}
 
@@ -224,12 +261,8 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
     if json_mode:
         out.json(doc)
     elif results:
-        from momo_cli.render import table
-
         docs = doc["entries"]
-        view = table(["created (UTC)", "reference id", "operation", "amount", "party", "status", "reason"],
-                     _rows(docs), title=f"Reconciled {len(docs)}")
-        out.console.print(view)
+        _print_entries(out, docs, f"Reconciled {len(docs)} (times in UTC)")
         out.info("Outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     else:
         out.info("Nothing to reconcile: every journaled request has a known outcome.")

@@ -137,7 +137,8 @@ def _journaled(session, entry, product, operation, *, wait, timeout, interval) -
             "right after the 202 may briefly answer 404",
             hint=f"try `momo status {current.reference_id} --wait`",
         )
-    finish(session, current, waited=wait, pending_is_error=True, created=False, not_found=not_found)
+    finish(session, current, waited=wait, pending_is_error=True, created=False, not_found=not_found,
+           timeout=timeout)
 
 
 async def _untracked(session, reference_id, product, operation, *, wait, timeout, interval) -> None:
@@ -213,9 +214,9 @@ def _finish_untracked(session, doc: dict, *, waited: bool) -> None:
     ref, title = doc["reference_id"], title_of(doc["product"], doc["operation"])
     if doc["outcome"] == "failed":
         detail = f": {doc['reason']}" if doc["reason"] else ""
-        explanation = f" ({doc['reason_explanation']})" if doc["reason_explanation"] else ""
+        explanation = f" ({doc['reason_explanation']})" if doc["reason_explanation"] and out.json_mode else ""
         raise TransactionFailed(f"the {title} {ref} ended {doc['status']}{detail}{explanation}")
     if doc["outcome"] == "pending":
         raise StillPending(f"the {title} {ref} is still {doc['status']}",
-                           hint=f"`momo status {ref} --wait` follows it" if not waited else
-                           f"`momo status {ref} --wait` later")
+                           hint=f"follow it{' later' if waited else ''} with `momo status {ref} --wait "
+                                f"--product {doc['product']} --operation {doc['operation']}`")

@@ -215,7 +215,12 @@ def test_status_of_a_failed_request_exits_10_with_the_reason_explained():
     run = momo("status", ref, "--json")
     assert run.exit_code == 10
     assert run.json()["reason"] == "EXPIRED"
-    assert "did not approve in time" in run.stderr
+    assert "did not approve in time" in run.stderr  # scripts get the words on stderr
+    run = momo("status", ref)
+    assert run.exit_code == 10
+    assert "did not approve in time" in run.stdout  # people read them in the panel
+    (line,) = run.error_lines
+    assert "EXPIRED" in line and "did not approve" not in line
 
 
 def test_status_of_an_id_the_journal_does_not_know_needs_the_product():
