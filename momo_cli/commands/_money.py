@@ -198,7 +198,7 @@ def money_command(group: click.Group, name: str, spec: Spec, *, help: str, examp
     epilog = ("\b\nExamples:\n" + examples.strip("\n") + "\n" if examples else "") + EPILOG_TAIL
     command = click.Command(
         name, callback=callback, params=money_options(spec), help=help, epilog=epilog,
-        short_help=help.split("\n", 1)[0].rstrip("."),
+        short_help=help.split("\n", 1)[0],
     )
     group.add_command(command)
     return command
@@ -670,6 +670,10 @@ def rejection_error(entry: "Entry") -> MomoCliError:
     if cls is not None:
         return cls(message, hint=hint)
     code = entry.error_code if entry.error_code and not entry.error_code.isdigit() else None
+    if entry.operation == "refund" and code == "RESOURCE_NOT_FOUND":
+        hint = ("--refund must be the reference id of a successful request to pay made on this API "
+                "(the emulator also wants it made by the same API user: give collection and "
+                "disbursement the same MOMO_*_USER_ID and MOMO_*_API_KEY)")
     return ApiError(message, code=code, hint=hint)
 
 
@@ -785,6 +789,7 @@ async def wait_entry(
         ))
         tasks = {poll}
         heard = None
+        heard_from = None
         if listener is not None:
             from momo_cli.callbacks import matching
 
@@ -811,6 +816,7 @@ async def wait_entry(
                     journal.record_status(reference_id, status, reason, ftid,
                                           detail=f"callback #{event.seq} ({event.method})")
                     poll.cancel()
+                    heard_from = event
                     break
                 if poll in done:
                     poll.result()
@@ -825,6 +831,8 @@ async def wait_entry(
                         await task
                     except (asyncio.CancelledError, Exception):
                         pass
+    if heard_from is not None:
+        session.out.info(f"The callback came first ({heard_from.method}, {heard_from.status}).")
     return journal.get(reference_id) or entry
 
 
@@ -849,6 +857,7 @@ async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", boo
     settings = session.settings
     out = session.out
     journal = session.journal()
+    session.announce()
     async with contextlib.AsyncExitStack() as stack:
         listener = None
         if prepared.listen is not None:

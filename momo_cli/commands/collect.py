@@ -31,7 +31,7 @@ money_command(
 
 money_command(
     collect, "withdraw", Spec("collection", "request_to_withdraw", "payer", v2_flag=True),
-    help="Ask a payer to approve a withdrawal from their wallet (request to withdraw).",
+    help="Ask a payer to approve a withdrawal (request to withdraw).",
     examples="""
   momo collect withdraw --amount 100 --payer 46733123999 --wait
   momo collect withdraw --v2 --amount 100 --payer 46733123999 --yes --json
@@ -39,7 +39,7 @@ money_command(
 )
 
 
-@collect.command(epilog="""\b
+@collect.command(short_help="Notify the payer of a successful request to pay.", epilog="""\b
 Examples:
   momo collect notify 3f2a9c1e-77b0-4c1d-9a0e-2f7c1b9d8e11 --message "Your order has shipped"
 

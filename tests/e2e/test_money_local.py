@@ -376,3 +376,10 @@ def test_help_of_every_money_command():
         run = momo(*argv, "--help")
         assert run.exit_code == 0 and "Usage:" in run.stdout, argv
         assert "Examples:" in run.stdout, argv
+
+
+def test_a_refund_of_an_unknown_request_to_pay_says_what_refund_must_name():
+    run = momo("disburse", "refund", "--refund", str(uuid.uuid4()), "--amount", "1", "--yes")
+    assert run.exit_code == 5
+    (line,) = run.error_lines
+    assert "RESOURCE_NOT_FOUND" in line and "--refund must be the reference id of a successful request to pay" in line
