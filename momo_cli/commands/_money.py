@@ -919,6 +919,9 @@ def run(obj: Any, spec: Spec, params: dict[str, Any]) -> None:
         prepared = prepare(session, spec, params)
         if params.get("reference_id") is not None:
             find_existing(session, prepared)
+        if not session.on_emulator:
+            # exit 3 now, not after journaling a request that cannot be sent (reconcile would send it later)
+            session.settings.require_credentials(spec.product)
         existing = prepared.existing
         if existing is None or str(existing.state) in ("created", "unknown", "rejected"):  # it may send
             confirm(session, prepared, yes=bool(params.get("yes")))

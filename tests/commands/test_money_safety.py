@@ -196,3 +196,12 @@ def test_a_rejected_request_is_sent_again_with_its_reference_id_once_the_cause_i
     assert again.json()["reference_id"] == ref and again.json()["status"] == "SUCCESSFUL"
     (entry,) = journal_entries()
     assert entry.state == "final"
+
+
+def test_missing_credentials_on_a_real_host_are_exit_3_before_anything_is_journaled(terminal):
+    run = momo("--base-url", "https://sandbox.momodeveloper.mtn.com", *TRANSFER, input="y\n")
+    assert run.exit_code == 3
+    (line,) = run.stderr.splitlines()
+    assert "disbursement credentials are incomplete" in line and "MOMO_DISBURSEMENT_API_KEY" in line
+    assert "Send it?" not in run.stderr  # not asked to confirm what cannot be sent
+    assert journal_entries() == []
