@@ -703,7 +703,9 @@ def finish(session: "Session", entry: "Entry", *, waited: bool, pending_is_error
     """
     out = session.out
     outcome = outcome_of(entry)
-    doc = transaction_doc(entry, environment_label=session.environment_label)
+    settings = session.settings
+    same_api = (entry.base_url, entry.target_environment) == (settings.base_url, settings.target_environment)
+    doc = transaction_doc(entry, environment_label=session.environment_label if same_api else None)
     if out.json_mode:
         out.json(public(doc))
     elif out.quiet:
@@ -862,7 +864,6 @@ async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", boo
         listener = None
         if prepared.listen is not None:
             from momo_cli.callbacks import listening
-
             from momo_cli.callbacks.store import CallbackStore
 
             store = stack.enter_context(CallbackStore.open_default())  # `momo callbacks list` shows them
