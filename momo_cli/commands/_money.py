@@ -926,8 +926,31 @@ def run(obj: Any, spec: Spec, params: dict[str, Any]) -> None:
         existing = prepared.existing
         if existing is None or str(existing.state) in ("created", "unknown", "rejected"):  # it may send
             confirm(session, prepared, yes=bool(params.get("yes")))
-        entry, waited = asyncio.run(_execute(session, prepared))
+        try:
+            entry, waited = asyncio.run(_execute(session, prepared))
+        except KeyboardInterrupt:
+            raise interrupted(session, prepared) from None
         finish(session, entry, waited=waited, timeout=prepared.timeout)
     finally:
         session.close()
+
+
+def interrupted(session: "Session", prepared: Prepared) -> MomoCliError:
+    """Ctrl-C: say what became of the request (exit 130), so nobody sends it again by hand."""
+    from momo_cli.errors import Interrupted
+
+    entry = session.journal().get(prepared.reference_id)
+    ref = prepared.reference_id
+    title = prepared.spec.title
+    if entry is None:
+        return Interrupted("interrupted: nothing was sent")
+    outcome = outcome_of(entry)
+    if outcome == "pending":
+        return Interrupted(f"interrupted: the {title} {ref} was accepted and is {entry.status or 'PENDING'}",
+                           hint=f"follow it with `momo status {ref} --wait`")
+    if outcome in ("successful", "failed", "rejected"):
+        return Interrupted(f"interrupted: the {title} {ref} is {entry.status or entry.state}",
+                           hint=f"`momo journal show {ref}` shows it")
+    return Interrupted(f"interrupted: the outcome of the {title} {ref} is unknown",
+                       hint="`momo journal reconcile` settles it (it never sends it twice)")
 

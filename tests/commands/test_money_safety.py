@@ -205,3 +205,18 @@ def test_missing_credentials_on_a_real_host_are_exit_3_before_anything_is_journa
     assert "disbursement credentials are incomplete" in line and "MOMO_DISBURSEMENT_API_KEY" in line
     assert "Send it?" not in run.stderr  # not asked to confirm what cannot be sent
     assert journal_entries() == []
+
+
+def test_ctrl_c_while_waiting_says_what_became_of_the_request(monkeypatch):
+    from momo_cli.commands import _money
+
+    async def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_money, "wait_entry", interrupt)
+    run = momo(*TRANSFER, "--wait", "--yes")
+    assert run.exit_code == 130
+    (entry,) = journal_entries()
+    (line,) = run.error_lines
+    assert f"the transfer {entry.reference_id} was accepted" in line
+    assert f"momo status {entry.reference_id} --wait" in line
