@@ -608,6 +608,8 @@ def transaction_doc(entry: "Entry", *, environment_label: str | None = None) -> 
         "profile": entry.profile,
         "base_url": entry.base_url,
         "journaled": True,
+        "run_id": entry.run_id,
+        "line_no": entry.line_no,
         "attempts": entry.attempts,
         "error": error,
         "created_at": entry.created_at,

@@ -97,6 +97,7 @@ def test_json_output_has_every_key_of_the_contract():
     assert doc["payer_message"] == "Thanks" and doc["payee_note"] == "Order 42"
     assert doc["version"] == "v1_0" and doc["base_url"] == "local" and doc["profile"] == "default"
     assert doc["error"] is None and doc["reason_explanation"] is None
+    assert doc["run_id"] is None and doc["line_no"] is None and doc["attempts"] == 1
     assert not any(key.startswith("_") for key in doc)
 
 
