@@ -402,8 +402,8 @@ class Store:
         """None if the refund may go ahead; else the reason it fails. UnknownReference if no such payment."""
         row = c.execute(
             "SELECT amount, final_status, settle_at FROM transactions"
-            " WHERE reference_id = ? AND user_id = ? AND operation = 'request_to_pay'",
-            (tx.refund_of, tx.user_id),
+            " WHERE reference_id = ? AND operation = 'request_to_pay'",
+            (tx.refund_of,),
         ).fetchone()
         if row is None:
             raise UnknownReference(tx.refund_of)

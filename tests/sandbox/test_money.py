@@ -122,13 +122,22 @@ def test_refund_of_a_failed_payment_fails(emulator_api):
     assert emulator_api.status(creds, "disbursement", "refund", ref).json()["reason"] == "NOT_ALLOWED"
 
 
-def test_refund_of_an_unknown_or_foreign_payment_is_404(emulator_api):
-    creds, other = emulator_api.provision(), emulator_api.provision()
-    theirs, _ = emulator_api.create(other, "collection", "request_to_pay", payment())
+def test_refund_of_an_unknown_payment_or_of_a_transfer_is_404(emulator_api):
+    creds = emulator_api.provision()
     transfer, _ = emulator_api.create(creds, "disbursement", "transfer", payment(party_field="payee"))
-    for original in (str(uuid.uuid4()), theirs, transfer):
+    for original in (str(uuid.uuid4()), transfer):
         _, r = _refund(emulator_api, creds, original)
         assert r.status_code == 404 and r.json()["code"] == "RESOURCE_NOT_FOUND"
+
+
+def test_a_disbursement_user_refunds_what_a_collection_user_collected(emulator_api):
+    # The sandbox gives each product its own API user; one partner owns both.
+    collector, payer_out = emulator_api.provision(), emulator_api.provision()
+    collected, _ = emulator_api.create(collector, "collection", "request_to_pay", payment())
+    ref, r = _refund(emulator_api, payer_out, collected)
+    assert r.status_code == 202
+    body = emulator_api.status(payer_out, "disbursement", "refund", ref).json()
+    assert body["status"] == "SUCCESSFUL"
 
 
 def test_refund_test_ids(emulator_config):
