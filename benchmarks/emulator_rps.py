@@ -22,15 +22,10 @@ import base64
 import json
 import multiprocessing as mp
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
+
+from _common import Emulator, workdir
 
 SUBSCRIPTION_KEY = "0123456789abcdef0123456789abcdef"
 
@@ -114,37 +109,6 @@ def run_load(port: int, requests: list[bytes], concurrency: int, seconds: float,
 # -- the server ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: Path, port: int, core: int | None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "momo_cli", "sandbox", "serve", "--port", str(port), "--db", str(db),
-               "--settle-after", "0", "--quiet"]
-
-    def pin() -> None:
-        if core is not None:
-            try:
-                os.sched_setaffinity(0, {core})
-            except (AttributeError, OSError):
-                pass
-
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the emulator did not start: " + proc.stderr.read().decode())
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the emulator did not start in time")
-
-
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -206,55 +170,48 @@ def main() -> None:
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     server_core = cores[0] if len(cores) >= 2 else None
     client_core = cores[1] if len(cores) >= 2 else None
-    workdir = Path(tempfile.mkdtemp(prefix="momo-bench-"))
-    port = free_port()
-    server = start_server(workdir / "emulator.db", port, server_core)
-    try:
-        try:
-            import httptools  # noqa: F401
-            parser_name = "httptools"
-        except ImportError:
-            parser_name = "h11"
-        print(f"momo sandbox serve (pid {server.pid}, HTTP parser {parser_name}) on 127.0.0.1:{port}, "
-              f"server core {server_core}, load core {client_core}, {os.cpu_count()} cores here")
-        headers, refs = asyncio.run(setup(port, 200))
-        status_requests = [build("GET", f"/collection/v1_0/requesttopay/{ref}", headers) for ref in refs]
-        health = [build("GET", "/_sandbox/health", {})]
-        run_load(port, status_requests, 4, 1.0, client_core)  # warm up
+    with workdir("momo-bench-", keep=args.keep) as directory, \
+            Emulator(directory / "emulator.db", "--settle-after", "0", core=server_core) as server:
+        measure(server, directory, args, levels, client_core)
 
+
+def measure(server: Emulator, directory, args: argparse.Namespace, levels: list[int], client_core: int | None) -> None:
+    port = server.port
+    try:
+        import httptools  # noqa: F401
+        parser_name = "httptools"
+    except ImportError:
+        parser_name = "h11"
+    print(f"momo sandbox serve (pid {server.pid}, HTTP parser {parser_name}) on 127.0.0.1:{port}, "
+          f"server core {server.core}, load core {client_core}, {os.cpu_count()} cores here")
+    headers, refs = asyncio.run(setup(port, 200))
+    status_requests = [build("GET", f"/collection/v1_0/requesttopay/{ref}", headers) for ref in refs]
+    health = [build("GET", "/_sandbox/health", {})]
+    run_load(port, status_requests, 4, 1.0, client_core)  # warm up
+
+    print()
+    print(f"{'endpoint':<28}{'connections':>12}{'requests':>10}{'errors':>8}{'req/s':>10}{'vs baseline':>13}")
+    for level in levels:
+        base_ok, base_err, base_t = run_load(port, health, level, args.seconds, client_core)
+        base_rps = base_ok / base_t
+        ok, err, t = run_load(port, status_requests, level, args.seconds, client_core)
+        rps = ok / t
+        print(f"{'GET /_sandbox/health':<28}{level:>12}{base_ok:>10}{base_err:>8}{base_rps:>10.0f}{'1.00':>13}")
+        print(f"{'GET requesttopay/{id}':<28}{level:>12}{ok:>10}{err:>8}{rps:>10.0f}{rps / base_rps:>13.2f}")
+    if args.transactions:
         print()
-        print(f"{'endpoint':<28}{'connections':>12}{'requests':>10}{'errors':>8}{'req/s':>10}{'vs baseline':>13}")
-        for level in levels:
-            base_ok, base_err, base_t = run_load(port, health, level, args.seconds, client_core)
-            base_rps = base_ok / base_t
-            ok, err, t = run_load(port, status_requests, level, args.seconds, client_core)
-            rps = ok / t
-            print(f"{'GET /_sandbox/health':<28}{level:>12}{base_ok:>10}{base_err:>8}{base_rps:>10.0f}{'1.00':>13}")
-            print(f"{'GET requesttopay/{id}':<28}{level:>12}{ok:>10}{err:>8}{rps:>10.0f}{rps / base_rps:>13.2f}")
-        if args.transactions:
-            print()
-            before = rss_kib(server.pid)
-            started = time.perf_counter()
-            more = asyncio.run(create(port, headers, args.transactions, concurrency=16))
-            took = time.perf_counter() - started
-            after = rss_kib(server.pid)
-            db_mib = sum(p.stat().st_size for p in workdir.glob("emulator.db*")) / 2**20
-            print(f"created {len(more):,} transactions in {took:.1f} s ({len(more) / took:,.0f}/s)")
-            print(f"server RSS before {before / 1024:.1f} MiB, after {after / 1024:.1f} MiB "
-                  f"(+{(after - before) / 1024:.1f} MiB); database {db_mib:.0f} MiB")
-            sample = [build("GET", f"/collection/v1_0/requesttopay/{ref}", headers) for ref in more[-500:]]
-            ok, err, t = run_load(port, sample, max(levels), args.seconds, client_core)
-            print(f"status GETs with {len(more) + len(refs):,} transactions stored: {ok / t:,.0f} req/s ({err} errors)")
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"database kept in {workdir}")
+        before = rss_kib(server.pid)
+        started = time.perf_counter()
+        more = asyncio.run(create(port, headers, args.transactions, concurrency=16))
+        took = time.perf_counter() - started
+        after = rss_kib(server.pid)
+        db_mib = sum(p.stat().st_size for p in directory.glob("emulator.db*")) / 2**20
+        print(f"created {len(more):,} transactions in {took:.1f} s ({len(more) / took:,.0f}/s)")
+        print(f"server RSS before {before / 1024:.1f} MiB, after {after / 1024:.1f} MiB "
+              f"(+{(after - before) / 1024:.1f} MiB); database {db_mib:.0f} MiB")
+        sample = [build("GET", f"/collection/v1_0/requesttopay/{ref}", headers) for ref in more[-500:]]
+        ok, err, t = run_load(port, sample, max(levels), args.seconds, client_core)
+        print(f"status GETs with {len(more) + len(refs):,} transactions stored: {ok / t:,.0f} req/s ({err} errors)")
 
 
 if __name__ == "__main__":

@@ -26,27 +26,15 @@ Target: `momo --help` at most 0.5 x the older `mtnmomo --help`.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 import venv
 from pathlib import Path
 
+from _common import OLDER, find_momo, momo_env, run_timed, workdir
+
 TARGET_RATIO = 0.5
-OLDER = "mtnmomo==3.0.1"
-
-
-def find_momo() -> list[str]:
-    """The `momo` console script next to this interpreter, else `python -m momo_cli`."""
-    script = Path(sys.executable).with_name("momo")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("momo")
-    return [found] if found else [sys.executable, "-m", "momo_cli"]
 
 
 def install_older(directory: Path, source: str | None) -> tuple[list[str] | None, str]:
@@ -75,25 +63,8 @@ def install_older(directory: Path, source: str | None) -> tuple[list[str] | None
     return [str(script)], f"installed {what} in {env_dir} (mtnmomo, click: {versions})"
 
 
-def momo_env(root: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("MOMO_") and key not in ("BASE_URL", "ENVIRONMENT", "CALLBACK_HOST")}
-    env.update(
-        MOMO_CONFIG_DIR=str(root / "config"),
-        MOMO_DATA_DIR=str(root / "data"),
-        MOMO_CACHE_DIR=str(root / "cache"),
-        NO_COLOR="1",
-    )
-    return env
-
-
 def run_once(command: list[str], env: dict[str, str], cwd: Path) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-    return elapsed
+    return run_timed(command, env, cwd)[0]
 
 
 def has_command(momo: list[str], name: str, env: dict[str, str], cwd: Path) -> bool:
@@ -111,25 +82,19 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="momo-startup-"))
-    try:
-        return measure(workdir, args)
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with workdir("momo-startup-", keep=args.keep) as directory:
+        return measure(directory, args)
 
 
-def measure(workdir: Path, args: argparse.Namespace) -> int:
+def measure(root: Path, args: argparse.Namespace) -> int:
     momo = find_momo()
-    env = momo_env(workdir)
-    cwd = workdir / "cwd"  # no .env here
+    env = momo_env(root)
+    cwd = root / "cwd"  # no .env here
     cwd.mkdir()
 
     print(f"python: {sys.executable} ({sys.version.split()[0]})")
     print(f"momo:   {' '.join(momo)}")
-    older, note = install_older(workdir, args.mtnmomo_from)
+    older, note = install_older(root, args.mtnmomo_from)
     print(f"older:  {note}")
 
     # a user on the built-in emulator for `provision show` (and warm the emulator's database)
