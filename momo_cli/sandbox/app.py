@@ -138,6 +138,31 @@ class Emulator:
         dispatcher = CallbackDispatcher(self)
         self._dispatchers[loop] = loop.create_task(dispatcher.run(), name="momo-sandbox-callbacks")
 
+    async def deliver_due_callbacks(self, budget: float = 5.0) -> int:
+        """Deliver what is due now, for up to `budget` seconds; the number of deliveries tried.
+
+        In-process, the emulator lives only as long as the command: before it goes, the callbacks its
+        transactions have earned are sent, so a callback is not lost with the process. Those due later
+        stay in the database for the next process (CLI or server) that runs the emulator.
+        """
+        import httpx
+
+        from momo_cli.sandbox.callbacks import USER_AGENT, CallbackDispatcher
+
+        dispatcher = CallbackDispatcher(self)
+        deadline = time.monotonic() + budget
+        tried = 0
+        async with httpx.AsyncClient(
+            timeout=min(self.config.callback_timeout, budget), trust_env=False, follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        ) as client:
+            while time.monotonic() < deadline:
+                count = await dispatcher.tick(client)
+                if not count:
+                    break
+                tried += count
+        return tried
+
     async def stop_dispatchers(self) -> None:
         loop = asyncio.get_running_loop()
         task = self._dispatchers.pop(loop, None)

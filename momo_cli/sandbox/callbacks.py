@@ -80,6 +80,11 @@ class CallbackDispatcher:
                 self.store.finish_callback(cb_id, delivered=True)
                 return
             error = f"HTTP {response.status_code}"
+        except asyncio.CancelledError:
+            # Stopped mid-delivery (the in-process emulator closing): give the claim back at once, so the
+            # callback goes out now or from the next process; at worst it arrives twice (at-least-once).
+            self.store.finish_callback(cb_id, delivered=False, error="interrupted", retry_at=self.store.clock())
+            raise
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if attempt < self.config.callback_attempts:

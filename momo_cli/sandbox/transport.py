@@ -94,7 +94,12 @@ class LocalTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        emulator = self.app.state.emulator
+        try:
+            await emulator.stop_dispatchers()
+            await emulator.deliver_due_callbacks()
+        finally:
+            await self._inner.aclose()
 
 
 def local_transport(config: EmulatorConfig) -> httpx.AsyncBaseTransport:
