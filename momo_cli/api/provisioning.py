@@ -5,7 +5,8 @@
 3. `POST /v1_0/apiuser/{id}/apikey` (no body, Content-Length 0) -> 201 `{"apiKey": ...}`
 
 No sleep in between. The real sandbox sometimes answers 404 to step 2 for a moment after step 1; only
-then is step 2 asked again, briefly. Provisioning lives at the host root, not under a product, and uses
+then is step 2 asked again, briefly. A 429 (the gateway processed nothing) is asked again, unchanged,
+after its Retry-After, like every other call of the client. Provisioning lives at the host root, not under a product, and uses
 the product's subscription key only (no token).
 """
 
@@ -22,7 +23,13 @@ import httpx
 
 from momo_cli import money
 from momo_cli.api._http import encode_json, make_http_client, origin_for
-from momo_cli.api.errors import error_from_exception, error_from_response, parse_error_body, scrub_error
+from momo_cli.api.errors import (
+    error_from_exception,
+    error_from_response,
+    parse_error_body,
+    parse_retry_after,
+    scrub_error,
+)
 from momo_cli.api.hosts import LOCAL, check_base_url
 from momo_cli.api.models import ApiKey, ApiUser, parse_json
 from momo_cli.errors import ApiError, AuthError, InvalidInput, MomoCliError, NotFound, UsageError
@@ -34,6 +41,10 @@ SUBSCRIPTION_KEY_HINT = (
 #: Extra tries of the confirming GET when the sandbox does not show the new user yet, and the pause.
 NOT_FOUND_RETRIES = 3
 NOT_FOUND_DELAY = 0.5
+#: Extra tries of a request answered 429, each after its Retry-After (1 s if it has none); a longer
+#: Retry-After than MAX_RETRY_AFTER is not waited for.
+RATE_LIMIT_RETRIES = 3
+MAX_RETRY_AFTER = 30.0
 
 _HOST_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -89,8 +100,10 @@ class _Provisioner:
         transport: httpx.AsyncBaseTransport | None,
         timeout: float,
         allow_any_host: bool,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.base_url = check_base_url(base_url, allow_any_host=allow_any_host)
+        self.sleep = sleep
         if self.base_url == LOCAL and transport is None:
             raise UsageError("the base URL 'local' needs the in-process emulator's transport")
         key = (subscription_key or "").strip()
@@ -127,12 +140,22 @@ class _Provisioner:
         elif method == "POST":
             all_headers["Content-Length"] = "0"
         all_headers.update(headers or {})
-        self.requests += 1
-        try:
-            response = await self.http.request(method, f"{self.origin}{path}", headers=all_headers, content=content)
-        except httpx.TransportError as exc:
-            error = error_from_exception(exc, method=method, host=self._where(), action=action)
-            raise scrub_error(error, self.secrets) from exc
+        for retry in range(RATE_LIMIT_RETRIES + 1):
+            self.requests += 1
+            try:
+                response = await self.http.request(method, f"{self.origin}{path}", headers=all_headers, content=content)
+            except httpx.TransportError as exc:
+                error = error_from_exception(exc, method=method, host=self._where(), action=action)
+                raise scrub_error(error, self.secrets) from exc
+            if response.status_code != 429 or retry == RATE_LIMIT_RETRIES:
+                break
+            message = parse_error_body(response.content, response.headers.get("content-type", "")).message
+            delay = parse_retry_after(response.headers.get("retry-after"), message)
+            if delay is None:
+                delay = 1.0
+            if delay > MAX_RETRY_AFTER:
+                break
+            await self.sleep(delay)
         if response.status_code not in expect:
             raise scrub_error(_auth_hint(error_from_response(response, action=action)), self.secrets)
         return response
@@ -181,7 +204,9 @@ async def provision_sandbox_user(
     """Create an API user and its API key; returns them (the key is shown to the user once)."""
     host = check_callback_host(provider_callback_host)
     reference = money.check_reference_id(user_id) if user_id else str(uuid.uuid4())
-    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
+    p = _Provisioner(
+        base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host, sleep=sleep
+    )
     try:
         await p.call(
             "POST",
