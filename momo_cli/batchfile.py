@@ -518,12 +518,60 @@ class _SeenStore:
         self.conn.close()
 
 
+class IdIndex:
+    """External id -> run id, in a temporary on-disk SQLite database: what earlier batch runs paid,
+    looked up row by row during validation without holding every id in memory. A `Mapping`-like
+    object for `validate(earlier_ids=...)`; close it (or use it as a context manager) when done."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect("", isolation_level=None)
+        self.conn.execute("PRAGMA cache_size = -4096")
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.execute("CREATE TABLE ids (external_id TEXT PRIMARY KEY, run_id INTEGER) WITHOUT ROWID")
+        self.count = 0
+
+    def add_many(self, pairs: Iterator[tuple[str, int]] | list[tuple[str, int]]) -> None:
+        """Add (external id, run id) pairs; an id already present keeps its first run."""
+        self.conn.execute("BEGIN")
+        try:
+            cursor = self.conn.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?)", pairs)
+            self.count += max(0, cursor.rowcount)
+        finally:
+            self.conn.execute("COMMIT")
+
+    def __contains__(self, external_id: object) -> bool:
+        return self.get(external_id) is not None
+
+    def __getitem__(self, external_id: str) -> int:
+        run_id = self.get(external_id)
+        if run_id is None:
+            raise KeyError(external_id)
+        return run_id
+
+    def get(self, external_id: object, default: int | None = None) -> int | None:
+        row = self.conn.execute("SELECT run_id FROM ids WHERE external_id = ?", (external_id,)).fetchone()
+        return row[0] if row else default
+
+    def __len__(self) -> int:
+        return self.count
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> IdIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def validate(
     path: str | os.PathLike[str],
     *,
     environment: str,
     max_errors: int = MAX_ERRORS,
-    earlier_ids: Mapping[str, int] | None = None,
+    earlier_ids: "Mapping[str, int] | IdIndex | None" = None,
     on_row: Callable[[int], object] | None = None,
 ) -> Validation:
     """Read the whole file once and check every row (see the module docstring). Never raises for a
@@ -563,8 +611,7 @@ def validate(
                             errors.append(RowError(
                                 line_no, "external_id",
                                 f"{external_id!r} is already used on line {first} (external ids must be unique)"))
-                        elif earlier_ids is not None and external_id in earlier_ids:
-                            run_id = earlier_ids[external_id]
+                        elif earlier_ids is not None and (run_id := earlier_ids.get(external_id)) is not None:
                             result.repeats[run_id] = result.repeats.get(run_id, 0) + 1
                             if len(result.repeat_examples) < 5:
                                 result.repeat_examples.append((line_no, external_id, run_id))
@@ -637,7 +684,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 __all__ = [
-    "BatchRow", "COLUMNS", "FileChanged", "MAX_ERRORS", "OPTIONAL_COLUMNS", "PAYEE_TYPES",
+    "BatchRow", "COLUMNS", "FileChanged", "IdIndex", "MAX_ERRORS", "OPTIONAL_COLUMNS", "PAYEE_TYPES",
     "REQUIRED_COLUMNS", "RowError", "Validation", "check_record", "detect_format", "file_sha256",
     "valid_rows", "validate",
 ]

@@ -193,22 +193,29 @@ def _find_run(journal: "Journal", sha256: str, operation: str, session: "Session
     return None
 
 
-def _earlier_ids(journal: "Journal", session: "Session") -> dict[str, int]:
-    """External id -> run id, for every row of earlier batch runs against this API that may have been
-    paid (successful, pending or unknown): a file paid again under another name or with a change is
-    a new run, and the summary warns about the rows it would pay a second time."""
+def _earlier_ids(journal: "Journal", session: "Session"):
+    """External id -> run id (a `batchfile.IdIndex`, on disk) of every row of earlier batch runs
+    against this API that may have been paid (successful, pending or unknown): a file paid again
+    under another name, or with a change, is a new run, and the summary warns about the rows it
+    would pay a second time."""
+    from momo_cli.batchfile import IdIndex
     from momo_cli.journal.store import bucket
 
     settings = session.settings
-    found: dict[str, int] = {}
-    for run in journal.list_runs():
-        if (run.product, run.base_url, run.target_environment) != (
-                PRODUCT, settings.base_url or "", settings.target_environment or ""):
-            continue
-        for entry in journal.iter_run_entries(run.id):
-            if entry.external_id and bucket(entry.state, entry.status) in ("successful", "pending", "unknown"):
-                found.setdefault(entry.external_id, run.id)
-    return found
+    index = IdIndex()
+    try:
+        for run in journal.list_runs():
+            if (run.product, run.base_url, run.target_environment) != (
+                    PRODUCT, settings.base_url or "", settings.target_environment or ""):
+                continue
+            index.add_many(
+                (entry.external_id, run.id) for entry in journal.iter_run_entries(run.id)
+                if entry.external_id and bucket(entry.state, entry.status) in ("successful", "pending", "unknown")
+            )
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _left(counts: dict[str, int]) -> str:
@@ -281,10 +288,10 @@ def _run_file(session: "Session", file: Path, *, operation: str, concurrency: in
 
         callback_url = check_callback_url(session, PRODUCT, callback_url)
     journal = session.journal()
-    earlier = _earlier_ids(journal, session)
     if not out.json_mode and out.stderr_is_tty:
         out.info(f"Checking {file} ...")
-    validation = batchfile.validate(file, environment=environment, earlier_ids=earlier)
+    with _earlier_ids(journal, session) as earlier:
+        validation = batchfile.validate(file, environment=environment, earlier_ids=earlier if len(earlier) else None)
     if not validation.ok:
         _invalid(session, validation)
     existing = _find_run(journal, validation.sha256, operation, session)
@@ -313,7 +320,7 @@ def _run_file(session: "Session", file: Path, *, operation: str, concurrency: in
         where = f"run {run.id} is in the journal" if run is not None else "nothing was journaled"
         raise Interrupted(
             f"interrupted: {where}",
-            hint=f"run `momo disburse batch {file}` again to resume it (nothing is paid twice)" if run else None,
+            hint=f"run `momo disburse batch {file}` again to resume it; nothing is paid twice" if run else None,
         ) from None
     if report is not None:
         write_report(journal, run, report)
@@ -499,6 +506,8 @@ class _PlainProgress:
     def __call__(self, e: "BatchProgress") -> None:
         now = time.monotonic()
         if e.event == "phase" and e.phase == "send":
+            if not e.queued + e.unknown:
+                return
             limit = f", at most {self.rate_limit:g} requests/s" if self.rate_limit else ""
             self.out.info(f"Sending {_plural(e.queued + e.unknown, 'row')} "
                           f"({self.concurrency} at a time{limit}) ...")
@@ -646,7 +655,7 @@ def _raise_outcome(run: "Run", counts: dict[str, int], *, error: MomoCliError | 
         raise StillPending(
             f"batch run {run.id}: {counts['pending']} of {total} rows still PENDING"
             + (" when polling gave up" if timed_out else ""),
-            hint=f"run {again} again later to follow them (nothing is sent twice)",
+            hint=f"run {again} again later to follow them; nothing is sent twice",
         )
     if counts["failed"] or counts["rejected"]:
         parts = []

@@ -242,3 +242,15 @@ def test_the_module_is_standard_library_only():
     names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     names |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert names - {"momo_cli", "__future__"} <= set(sys.stdlib_module_names)
+
+
+def test_the_index_of_earlier_ids_lives_on_disk_and_answers_like_a_mapping(tmp_path):
+    from momo_cli.batchfile import IdIndex
+
+    with IdIndex() as index:
+        index.add_many((f"ext-{i}", 1 + i % 2) for i in range(1000))
+        index.add_many([("ext-1", 9), ("new", 3)])  # the first run of an id stays
+        assert len(index) == 1001 and "ext-1" in index and index["ext-1"] == 2 and index.get("nope") is None
+        path = write(tmp_path, HEADER + "46733123999,1,EUR,ext-1,,,\n46733123999,1,EUR,other,,,\n")
+        result = validate(path, environment="sandbox", earlier_ids=index)
+    assert result.ok and result.repeats == {2: 1} and result.repeat_examples == [(2, "ext-1", 2)]
