@@ -30,6 +30,8 @@ QUICK = {
     "startup": ["--runs", "5"],
     "http_requests": ["--operations", "3"],
     "provisioning": ["--runs", "3", "--older-runs", "1"],
+    "batch_throughput": ["--rows", "160"],
+    "batch_validation_memory": ["--rows", "20000"],
     "emulator_rps": ["--seconds", "2", "--transactions", "20000"],
 }
 MEANING = {0: "ok (target met)", 1: "target NOT met", 2: "baseline not measured"}
