@@ -16,6 +16,8 @@ measured.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,9 +39,29 @@ QUICK = {
 MEANING = {0: "ok (target met)", 1: "target NOT met", 2: "baseline not measured"}
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """If a benchmark is still running (we were interrupted), stop it by its pid so that it cleans up."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def scripts() -> list[str]:
     found = {p.stem for p in HERE.glob("*.py") if not p.name.startswith("_") and p.stem != "run_all"}
     return [name for name in ORDER if name in found] + sorted(found - set(ORDER))
+
+
+def load() -> str:
+    """The load average (1, 5, 15 min): other work on the machine slows every timing here."""
+    try:
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
 
 
 def git_revision() -> str:
@@ -83,7 +105,7 @@ def main() -> int:
     show(f"machine: {machine()}")
     show(f"commit:  {git_revision()}")
     show(f"python:  {sys.executable}")
-    show(f"running: {', '.join(names)}{' (--quick)' if args.quick else ''}")
+    show(f"running: {', '.join(names)}{' (--quick)' if args.quick else ''}; {load()}")
     results = []
     try:
         for name in names:
@@ -94,14 +116,17 @@ def main() -> int:
             proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, text=True, bufsize=1)
             assert proc.stdout is not None
-            for line in proc.stdout:
-                show(line.rstrip("\n"))
-            code = proc.wait()
+            try:
+                for line in proc.stdout:
+                    show(line.rstrip("\n"))
+                code = proc.wait()
+            finally:
+                stop(proc)
             results.append((name, code, time.perf_counter() - started))
     finally:
         if results:
             show()
-            show("==== summary")
+            show(f"==== summary ({load()})")
             show(table(["benchmark", "exit", "meaning", "took"],
                        [[n, c, MEANING.get(c, "failed"), f"{t:.0f} s"] for n, c, t in results]))
         if log:
