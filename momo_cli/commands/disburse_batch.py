@@ -27,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -218,6 +220,39 @@ def _earlier_ids(journal: "Journal", session: "Session"):
     return index
 
 
+@contextmanager
+def run_lock(session: "Session", sha256: str, operation: str) -> Iterator[None]:
+    """Hold the advisory lock of a run (file hash, operation, API) while it is paid, so that a second
+    `momo disburse batch` on the same file waits for nobody and sends nothing: it stops with exit 2.
+    (Two processes on one run would still pay each row once — the reference ids see to it — but
+    every request twice.) The operating system releases the lock when the process dies, however it dies."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: the reference ids still keep it exactly once
+        yield
+        return
+    import hashlib
+
+    from momo_cli.config.paths import ensure_private_dir
+
+    settings = session.settings
+    key = "\0".join((sha256, PRODUCT, operation, settings.base_url or "", settings.target_environment or ""))
+    directory = ensure_private_dir(Path(settings.data_dir) / "batch-locks")
+    path = directory / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                "another momo process is paying this file right now; nothing was sent",
+                hint="wait for it to finish (or stop it), then run the command again to follow up",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def _left(counts: dict[str, int]) -> str:
     """'150 not sent yet, 50 with an unknown outcome, 30 pending' (what a resumed run has to do)."""
     parts = []
@@ -310,11 +345,12 @@ def _run_file(session: "Session", file: Path, *, operation: str, concurrency: in
                "poll_timeout": f"{poll_timeout:g}", "callback_url": callback_url, "format": validation.format}
     holder: dict[str, Any] = {}
     try:
-        run, result = asyncio.run(_send(
-            session, validation, operation, options, callback_url, holder,
-            concurrency=concurrency, rate_limit=rate_limit, poll_timeout=poll_timeout,
-            poll_interval=poll_interval,
-        ))
+        with run_lock(session, validation.sha256, operation):
+            run, result = asyncio.run(_send(
+                session, validation, operation, options, callback_url, holder,
+                concurrency=concurrency, rate_limit=rate_limit, poll_timeout=poll_timeout,
+                poll_interval=poll_interval,
+            ))
     except KeyboardInterrupt:
         run = holder.get("run")
         where = f"run {run.id} is in the journal" if run is not None else "nothing was journaled"

@@ -420,3 +420,46 @@ def test_a_file_named_like_a_sub_command_is_given_with_a_path(tmp_path, monkeypa
     assert run.exit_code == 0 and "rows         2" in run.stdout, run
     run = batch("--dry-run", "./list")  # options before the file
     assert run.exit_code == 0, run
+
+
+def test_a_json_lines_file_is_paid_like_a_csv(tmp_path):
+    path = tmp_path / "payouts.jsonl"
+    rows = [
+        {"payee": "46733123999", "amount": "1.25", "currency": "EUR", "external_id": "j-1", "payer_message": "hi"},
+        {"payee": "+46 733 123 450", "amount": 3, "currency": "EUR", "external_id": "j-2"},
+        {"payee": "someone@example.com", "payee_type": "email", "amount": "2", "currency": "EUR",
+         "externalId": "j-3", "payeeNote": "note"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    run = batch(path, "--yes", "--json", "--report", tmp_path / "r.jsonl")
+    assert run.exit_code == 10, run  # 46733123450 fails in the sandbox
+    validated = run.events()[0]
+    assert (validated["format"], validated["rows"], validated["totals"], validated["payees"]) == (
+        "jsonl", 3, {"EUR": "6.25"}, 3)
+    report = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert [(r["line"], r["payee"], r["payee_type"], r["amount"]) for r in report] == [
+        (1, "46733123999", "msisdn", "1.25"), (2, "46733123450", "msisdn", "3"),
+        (3, "someone@example.com", "email", "2")]
+    assert [r["outcome"] for r in report] == ["successful", "failed", "successful"]
+    with journal() as j:
+        bodies = [e.body for e in j.iter_run_entries(1)]
+    assert bodies[2]["payee"] == {"partyIdType": "EMAIL", "partyId": "someone@example.com"}
+    assert bodies[2]["payeeNote"] == "note" and bodies[0]["payerMessage"] == "hi"
+
+
+def test_a_file_being_paid_by_another_process_is_not_paid_again_alongside(tmp_path):
+    from momo_cli.batchfile import validate
+    from momo_cli.commands._session import Session
+    from momo_cli.commands.disburse_batch import run_lock
+    from momo_cli.context import AppContext
+
+    path = payout_file(tmp_path / "pay.csv", 3)
+    session = Session(AppContext(), Output())
+    with run_lock(session, validate(path, environment="sandbox").sha256, "transfer"):
+        run = batch(path, "--yes")
+        assert run.exit_code == 2, run
+        assert "another momo process is paying this file right now; nothing was sent" in run.stderr
+        assert runs_and_entries() == ([], [])
+        assert batch(path, "--yes", "--operation", "deposit").exit_code == 0  # another run: another lock
+    run = batch(path, "--yes")
+    assert run.exit_code == 0, run
