@@ -183,8 +183,10 @@ def main() -> int:
         print(f"{name:<46} {rows:>6} {seconds:>8.2f} {rate:>8.1f} {pct:>11} {up:>9}")
 
     line("batch: send phase (POST per row)", args.rows, batch["send"], send_rate, bound, send_rate / proc_rate)
-    line("batch: send + follow to final (POST + GET)", args.rows, batch["run"], run_rate, bound / 2, run_rate / proc_rate)
-    line("batch: whole command (start-up, validation)", args.rows, batch["wall"], wall_rate, None, wall_rate / proc_rate)
+    line("batch: send + follow to final (POST + GET)", args.rows, batch["run"], run_rate, bound / 2,
+         run_rate / proc_rate)
+    line("batch: whole command (start-up, validation)", args.rows, batch["wall"], wall_rate, None,
+         wall_rate / proc_rate)
     line("one by one: `momo disburse transfer` per row", loop_rows, processes, proc_rate, serial_bound, 1.0)
     line("one by one: journal + send, in one process", loop_rows, in_process, inproc_rate, serial_bound,
          inproc_rate / proc_rate)

@@ -148,7 +148,8 @@ def test_header_problems_are_reported_once(tmp_path):
 def test_column_names_are_matched_loosely_and_the_delimiter_is_found(tmp_path):
     text = "\ufeffPayee;Amount;Currency;External ID;payeeNote\n46733123999;12,5;EUR;a;x\n46733123999;12.5;EUR;b;y\n"
     result = validate(write(tmp_path, text), environment="sandbox")
-    assert errors_of(result) == [(2, "amount", "'12,5' is not a plain decimal amount (digits, an optional '.', no sign or exponent)")]
+    [(line, field, rule)] = errors_of(result)
+    assert (line, field) == (2, "amount") and rule.startswith("'12,5' is not a plain decimal amount")
     tsv = "payee\tamount\tcurrency\texternal_id\n46733123999\t1\tEUR\ta\n"
     assert validate(write(tmp_path, tsv, "pay.tsv"), environment="sandbox").ok
 
@@ -162,7 +163,8 @@ def test_json_lines_with_the_same_keys(tmp_path):
         {"payee": "46733123999", "amount": "1", "currency": "EUR", "external_id": "a", "colour": "red"},
         {"payee": True, "amount": "1", "currency": "EUR", "external_id": "d"},
     ]
-    text = "\n".join(json.dumps(line) for line in lines[:2]) + "\n\n" + "\n".join(json.dumps(x) for x in lines[2:]) + "\n{nope\n"
+    dumped = [json.dumps(line) for line in lines]
+    text = "\n".join(dumped[:2]) + "\n\n" + "\n".join(dumped[2:]) + "\n{nope\n"  # line 3 is blank
     path = write(tmp_path, text, "pay.jsonl")
     result = validate(path, environment="sandbox")
     assert result.format == "jsonl" and (result.rows, result.bad_rows) == (7, 5)
@@ -239,7 +241,8 @@ def test_the_module_is_standard_library_only():
     from pathlib import Path
 
     tree = ast.parse(Path(batchfile.__file__).read_text())
-    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names = {alias.name.split(".")[0]
+             for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     names |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert names - {"momo_cli", "__future__"} <= set(sys.stdlib_module_names)
 
