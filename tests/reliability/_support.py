@@ -210,6 +210,15 @@ def assert_once_each(rows: list[Mapping[str, Any]], *, external_ids: Iterable[st
         assert not lost and not extra, f"lost: {lost[:20]} ({len(lost)}); not asked for: {extra[:20]} ({len(extra)})"
 
 
+def canonical(amount: str, currency: str = "EUR") -> str:
+    """An amount as MoMo echoes it and the journal keeps it ("12.50" -> "12.5")."""
+    from decimal import Decimal
+
+    from momo_cli.money import format_amount
+
+    return format_amount(Decimal(amount), currency)
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
