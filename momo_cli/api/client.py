@@ -24,7 +24,7 @@ from momo_cli import money
 from momo_cli.api._http import encode_json, make_http_client, origin_for
 from momo_cli.api.auth import MomoTokenAuth
 from momo_cli.api.errors import env_prefix, error_from_exception, error_from_response, scrub_error
-from momo_cli.api.hosts import LOCAL, check_base_url
+from momo_cli.api.hosts import LOCAL, callback_hostname, check_base_url
 from momo_cli.api.models import (
     AccountHolderActive,
     Balance,
@@ -50,20 +50,6 @@ CredentialsSource = Callable[[str], "ProductCredentialsLike | None"]
 _CRED_FIELDS = (("user_id", "USER_ID"), ("api_key", "API_KEY"), ("subscription_key", "SUBSCRIPTION_KEY"))
 
 _ID_TYPE_IN_PATH = {"MSISDN": "msisdn", "EMAIL": "email", "PARTY_CODE": "party_code"}
-
-
-def callback_hostname(value: str | None) -> str | None:
-    """The host part of a providerCallbackHost setting, whether given as a host or a URL."""
-    if not value:
-        return None
-    text = value.strip()
-    if "://" not in text:
-        text = "//" + text
-    try:
-        host = urlsplit(text).hostname
-    except ValueError:
-        return None
-    return host.rstrip(".").lower() if host else None
 
 
 class MomoClient:

@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from momo_cli.errors import InvalidInput
+from momo_cli.logs import without_userinfo
 
 #: The base URL that selects the built-in emulator.
 LOCAL = "local"
@@ -60,7 +61,7 @@ def check_base_url(url: str, allow_any_host: bool = False) -> str:
     if scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(
             _FIELD,
-            f"{raw!r} is not an http(s) URL",
+            f"{without_userinfo(raw)!r} is not an http(s) URL",
             hint="write it in full, e.g. https://sandbox.momodeveloper.mtn.com, or use 'local'",
         )
     if "@" in parts.netloc:
@@ -77,9 +78,9 @@ def check_base_url(url: str, allow_any_host: bool = False) -> str:
         host = (parts.hostname or "").rstrip(".")
         port = parts.port
     except ValueError:
-        raise InvalidInput(_FIELD, f"{raw!r} has an invalid port") from None
+        raise InvalidInput(_FIELD, f"{without_userinfo(raw)!r} has an invalid port") from None
     if not host:
-        raise InvalidInput(_FIELD, f"{raw!r} has no host name")
+        raise InvalidInput(_FIELD, f"{without_userinfo(raw)!r} has no host name")
 
     loopback = is_loopback_host(host)
     if scheme == "http" and not loopback:
@@ -99,3 +100,17 @@ def check_base_url(url: str, allow_any_host: bool = False) -> str:
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         return f"{scheme}://{shown_host}:{port}"
     return f"{scheme}://{shown_host}"
+
+
+def callback_hostname(value: str | None) -> str | None:
+    """The host part of a providerCallbackHost setting, whether given as a host or a URL."""
+    if not value:
+        return None
+    text = value.strip()
+    if "://" not in text:
+        text = "//" + text
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".").lower() if host else None

@@ -256,27 +256,13 @@ def currency_for(text: str | None, environment: str, *, field: str = "--currency
     return currency
 
 
-def _hostname(value: str | None) -> str | None:
-    """The host of a providerCallbackHost setting, given as a host or a URL."""
-    from urllib.parse import urlsplit
-
-    if not value:
-        return None
-    text = value.strip()
-    if "://" not in text:
-        text = "//" + text
-    try:
-        host = urlsplit(text).hostname
-    except ValueError:
-        return None
-    return host.rstrip(".").lower() if host else None
-
-
 def expected_callback_host(session: "Session", product: str) -> str | None:
     """The providerCallbackHost a callback URL must have, when we know it: the profile's callback
     host, or on an emulator the host of the API user the CLI provisions for itself."""
+    from momo_cli.api.hosts import callback_hostname
+
     settings = session.settings
-    configured = _hostname(settings.callback_host)
+    configured = callback_hostname(settings.callback_host)
     if configured:
         return configured
     if session.on_emulator and not settings.credentials(product).complete:
