@@ -22,6 +22,15 @@ def mask(secret: str | None) -> str:
     return f"{secret[:4]}…{secret[-4:]}"
 
 
+#: The user-info part of a URL (`scheme://user:password@`, or `user:password@` without a scheme).
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+
+
+def without_userinfo(url: str) -> str:
+    """`url` with any `user:password@` shown as `***@`, for messages that quote a URL someone gave."""
+    return _USERINFO.sub(lambda m: (m.group(1) or "") + "***@", url)
+
+
 def redact(text: str) -> str:
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + "***", text)

@@ -57,8 +57,13 @@ class Session:
         """Say once, on stderr, that this is an emulator (nothing for real MoMo hosts)."""
         if self._announced or not self.on_emulator:
             return
-        self._announced = True
         s = self.settings
+        from momo_cli.api.hosts import check_base_url
+
+        # A base URL that will be refused is refused first, in one line, and never quoted here
+        # (it may carry a user name and password).
+        check_base_url(s.base_url, allow_any_host=self.app.allow_any_host)
+        self._announced = True
         self.out.info(LOCAL_NOTICE if s.is_local else LOOPBACK_NOTICE.format(url=s.base_url))
 
     def journal(self) -> "Journal":

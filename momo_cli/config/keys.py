@@ -155,9 +155,11 @@ def normalize_value(key: str, value: Any, *, origin: str, error: type = ConfigEr
         if text.lower() == "local":
             return "local"
         if not re.match(r"^https?://[^\s/]+", text, re.IGNORECASE):
+            from momo_cli.logs import without_userinfo
+
             _fail(
                 error, key,
-                f"base URL {text!r} from {origin} is neither 'local' nor an http(s) URL",
+                f"base URL {without_userinfo(text)!r} from {origin} is neither 'local' nor an http(s) URL",
                 "e.g. https://sandbox.momodeveloper.mtn.com, or 'local' for the built-in emulator",
             )
         return text.rstrip("/")

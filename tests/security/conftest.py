@@ -6,9 +6,16 @@ import pytest
 
 
 @pytest.fixture
-def fast_sending(monkeypatch):
-    """Money commands and batch runs pause only briefly between tries (a closed port is not retried
-    for seconds)."""
+def quick_retries(monkeypatch):
+    """The client retries as it would, without its pauses (a closed port is not waited on)."""
+    from momo_cli.api.retry import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)
+
+
+@pytest.fixture
+def fast_sending(monkeypatch, quick_retries):
+    """Money commands and batch runs pause only briefly between tries, and so does the client."""
     from momo_cli.commands import _money, disburse_batch
     from momo_cli.journal.sender import SendPolicy
 
