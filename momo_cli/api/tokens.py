@@ -3,7 +3,8 @@
 MTN asks clients not to mint a token per transaction (momo-api.md section 11), and every `momo` command
 is a new process, so tokens live on disk: one JSON file, 0600, in a 0700 directory, replaced atomically
 (write a temporary file, fsync, rename) under an advisory lock so that processes writing at the same time
-do not lose each other's entries. A token is served only while it stays valid for more than a margin
+do not lose each other's entries. A cache file that group or others may read or write is refused
+(ConfigError, exit 3, saying `chmod 600`), like the credentials file. A token is served only while it stays valid for more than a margin
 (10% of its lifetime, at least 60 s, at most half of it); an expired token is never served.
 
 Tokens are secrets: nothing here logs them, and the entries' repr hides them.
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
+
+from momo_cli.config.store import check_private_file
 
 try:  # POSIX; elsewhere the atomic rename alone keeps the file whole
     import fcntl
@@ -74,6 +77,8 @@ class TokenCache:
         self.clock = clock
         self._memory: dict[str, CachedToken] = {}
         self._thread_lock = threading.Lock()
+        if self.path is not None:
+            check_private_file(self.path)  # before a command journals or sends anything
 
     @property
     def path(self) -> Path | None:
@@ -162,6 +167,7 @@ class TokenCache:
     def _read(self) -> dict[str, CachedToken]:
         path = self.path
         assert path is not None
+        check_private_file(path)  # tokens others may read are not used (design.md section 5)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
