@@ -122,6 +122,14 @@ def sigkill(process: subprocess.Popen) -> bool:
     return alive
 
 
+def crash(served) -> None:
+    """SIGKILL a served emulator this test started: no clean shutdown, whatever it was doing."""
+    process = served.process
+    if process is not None and process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
 # -- the journal ------------------------------------------------------------------------------------
 
 

@@ -46,14 +46,10 @@ class RestartedEmulator(ServedEmulator):
 
 @pytest.fixture
 def restart_emulator(served_emulator) -> Callable[..., ServedEmulator]:
-    """`restart_emulator(served, *flags, crash=True)`: stop `served` (SIGKILL when `crash`, else
-    SIGTERM) and start a new server on its port and database with `flags`; stopped at teardown."""
+    """`restart_emulator(served, *flags)`: stop `served` if it still runs (SIGTERM) and start a new
+    server on its port and database with `flags`; stopped at teardown."""
 
-    def restart(served: ServedEmulator, *extra: str, crash: bool = True) -> ServedEmulator:
-        process = served.process
-        if crash and process is not None and process.poll() is None:
-            process.kill()  # our own child, by its pid
-            process.wait(10)
+    def restart(served: ServedEmulator, *extra: str) -> ServedEmulator:
         served.stop()
         again = RestartedEmulator(served, tuple(str(x) for x in extra))
         served_emulator.servers.append(again)  # stopped with the others at teardown
