@@ -44,8 +44,10 @@ MESSAGE_MAX_LENGTH = 160
 #: `>` and quotes are accepted by some gateways and then the transaction silently vanishes).
 MESSAGE_FORBIDDEN = frozenset("'\"&<>\\")
 
-_AMOUNT_RE = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
-_MSISDN_RE = re.compile(r"^\d{8,15}$")
+# ASCII digits only: `\d` would also take other scripts' digits (Arabic-Indic, full-width ...), which
+# Decimal reads but the API does not.
+_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?$")
+_MSISDN_RE = re.compile(r"^[0-9]{8,15}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UUID_RE = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE
