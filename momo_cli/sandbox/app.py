@@ -514,7 +514,8 @@ class Handlers:
             original = body["originalAmount"]
             if isinstance(original, bool) or not isinstance(original, (str, int, Decimal)):
                 raise bad_request("originalAmount must be a string or a number.")
-            out["originalAmount"] = format(original, "f") if isinstance(original, Decimal) else str(original)
+            out["originalAmount"] = (validation.decimal_text(original, "originalAmount")
+                                     if isinstance(original, Decimal) else str(original))
         original_currency = validation.optional_string(body, "originalCurrency")
         if original_currency is not None:
             out["originalCurrency"] = original_currency

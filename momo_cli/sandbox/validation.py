@@ -100,9 +100,21 @@ def amount_value(body: dict[str, Any], key: str = "amount") -> Any:
     return value
 
 
+#: A JSON number this many orders of magnitude away from 1 is refused as it is: `1e999999999` is a
+#: few bytes of a body but a billion digits written out (memory, the error message, the database).
+MAX_MAGNITUDE = 64
+
+
+def decimal_text(value: Decimal, key: str) -> str:
+    """A JSON number (read as a Decimal) written out in plain digits, or a 400 if it is absurdly large or small."""
+    if not value.is_finite() or abs(value.adjusted()) > MAX_MAGNITUDE:
+        raise bad_request(f"{key} is out of range.")
+    return format(value, "f")
+
+
 def check_amount(value: Any, currency: str, key: str = "amount") -> tuple[Decimal, str]:
     """(exact amount, canonical string) or a 400."""
-    text = format(value, "f") if isinstance(value, Decimal) else str(value).strip()
+    text = decimal_text(value, key) if isinstance(value, Decimal) else str(value).strip()
     try:
         amount = money.parse_amount(text, currency, field=key)
     except InvalidInput as exc:
