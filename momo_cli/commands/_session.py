@@ -122,13 +122,17 @@ class Session:
         """An emulator that was reset has forgotten our users: make new ones instead of failing.
 
         Costs no request while a cached token is valid; otherwise it is the token call the command
-        needs anyway.
+        needs anyway. A token call refused with 429 cannot tell: the check is skipped, and the
+        request's own token call meets the rate limit after the request is journaled, where the
+        journal's rules wait it out (failing here would end the command with nothing journaled).
         """
-        from momo_cli.errors import AuthError
+        from momo_cli.errors import AuthError, RateLimited
 
         for product in list(chosen):
             try:
                 await client.ensure_token(product)
+            except RateLimited:
+                continue
             except AuthError:
                 renewed = await self._self_provisioned((product,), transport, renew=True)
                 chosen.update(renewed)

@@ -107,3 +107,41 @@ def test_single_transfers_and_collections_under_faults_are_each_paid_exactly_onc
                 row["reference_id"], external_id, row["amount"])
             if doc["state"] == "final":
                 assert (doc["status"], doc["reason"]) == (status, reason), doc
+
+
+def test_many_processes_at_once_against_a_tight_rate_limit_lose_no_payment(served_emulator):
+    """Eight `momo disburse transfer` processes started together against an emulator that allows 2
+    requests a second and whose tokens live 1 s each either pay or exit 6 with their request
+    journaled (never exit 6 with nothing journaled), and `momo journal reconcile` then pays every
+    one of them exactly once."""
+    import re
+    import time
+
+    from tests.reliability._support import OK_NUMBER, spawn
+
+    served = served_emulator("--rate-limit", "2", "--token-ttl", "1", "--seed", "106", "--quiet")
+    first = momo("disburse", "transfer", "--payee", OK_NUMBER, "--amount", "1", "--external-id", "crowd-first",
+                 "--yes", "--json", base_url=served.url)  # provisions the API user
+    assert first.exit_code == 0, first
+    time.sleep(1.0)  # its token is stale: every process needs a token call
+    children = {f"crowd-{i}": spawn("disburse", "transfer", "--payee", OK_NUMBER, "--amount", f"{i + 2}.5",
+                                    "--external-id", f"crowd-{i}", "--yes", "--json", base_url=served.url)
+                for i in range(8)}
+    journaled = journal_entries
+    for external_id, child in children.items():
+        stdout, stderr = child.communicate(timeout=120)
+        assert child.returncode in (0, 6), stderr
+        if child.returncode == 6:  # the request is in the journal, for reconcile
+            named = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", stderr)
+            assert named and named[0] in journaled(), stderr
+            assert journaled()[named[0]].external_id == external_id
+    assert statuses(request_log(served))[429] > 0
+
+    # reconcile sends what never arrived (accepted: PENDING), and a second one reads the outcome
+    for _ in range(2):
+        reconcile = momo("journal", "reconcile", "--json", base_url=served.url)
+        assert reconcile.exit_code == 0, reconcile
+        assert reconcile.json()["outcomes"].get("unknown", 0) == 0, reconcile
+    rows = transactions(served)
+    assert_once_each(rows, external_ids=["crowd-first", *children])
+    assert_journal_matches_emulator(journal_entries(), rows)
