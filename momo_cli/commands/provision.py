@@ -110,6 +110,8 @@ def _check_key_text(value: str, field: str) -> str:
         raise InvalidInput(field, "is empty", hint="copy the Primary key of the product from momodeveloper.mtn.com/developer")
     if any(ch.isspace() for ch in text) or not text.isprintable():
         raise InvalidInput(field, "must be one word without spaces (paste just the key)")
+    if not text.isascii():  # it goes in a header: a pasted curly quote would fail there
+        raise InvalidInput(field, "has a character that is not ASCII (a pasted quote?): paste just the key")
     return text
 
 

@@ -141,6 +141,15 @@ def normalize_value(key: str, value: Any, *, origin: str, error: type = ConfigEr
     text = value.strip()
     if not text:
         return None
+    if is_secret(key) and not (text.isascii() and text.isprintable()):
+        # It travels in an HTTP header (or the Basic credentials): a pasted curly quote or invisible
+        # space would fail there as an internal error. Never quoted: it is a secret.
+        _fail(
+            error, key,
+            f"{key} from {origin} has a character that is not printable ASCII "
+            "(a pasted quote or an invisible space?)",
+            "copy the key again as plain text",
+        )
     if key == "target_environment":
         known = _known_environments()
         lowered = text.lower()
