@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30.0,
 }
 
-_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")  # \Z: `$` lets a trailing newline through
 
 
 @dataclass(frozen=True)
