@@ -70,9 +70,10 @@ def _kill_at(moment: str, child, served, reference_id: str, rng: random.Random) 
 
 def test_sigkill_of_single_transfers_at_random_moments_never_loses_or_doubles_one(served_emulator):
     """Single `momo disburse transfer --wait` processes SIGKILLed before, during and after their
-    POST and while waiting, then `momo journal reconcile` and the same commands again with their
-    `--reference-id`, leave exactly one transaction per reference id (and per external id), every
-    entry final, and the journal equal to the emulator row by row."""
+    POST and while waiting, then `momo journal reconcile` (killed once halfway, then run to its end)
+    and the same commands again with their `--reference-id`, leave exactly one transaction per
+    reference id (and per external id), every entry final, and the journal equal to the emulator
+    row by row."""
     served = served_emulator("--latency", str(LATENCY_MS), "--settle-after", "1", "--seed", "31", "--quiet")
     rng = random.Random(3101)
     payees = [OK_NUMBER, OK_NUMBER, "46733123451", OK_NUMBER]
@@ -97,6 +98,12 @@ def test_sigkill_of_single_transfers_at_random_moments_never_loses_or_doubles_on
     assert landed["before arrival"] and landed["after arrival"], landed
     assert landed["journal: nothing"] < 8, landed  # kills landed after journaling too
 
+    # reconcile itself is killed halfway (its status checks and resends wait out the latency) ...
+    child = spawn("journal", "reconcile", "--json", base_url=served.url)
+    time.sleep(rng.uniform(0.8, 1.6))
+    assert sigkill(child), "reconcile ended before it could be killed"
+    assert_once_each(transactions(served))
+    # ... and run again to its end
     reconcile = momo("journal", "reconcile", "--json", base_url=served.url)
     assert reconcile.exit_code == 0, reconcile
     assert reconcile.json()["outcomes"].get("unknown", 0) == 0, reconcile

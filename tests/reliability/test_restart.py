@@ -19,6 +19,7 @@ from tests.reliability._support import (
     momo,
     request_log,
     spawn,
+    statuses,
     transactions,
     wait_until,
 )
@@ -81,31 +82,35 @@ def test_reconcile_after_an_emulator_crash_and_restart_resolves_every_entry_and_
     entries = journal_entries()
     states = collections.Counter(str(e.state) for e in entries.values())
     started = time.time()
-    served = restart_emulator(served, "--seed", "42", "--quiet")
+    # the new server fails and drops resends too: reconcile must settle those by their status
+    served = restart_emulator(served, "--error-rate", "0.3", "--drop-rate", "0.3", "--seed", "42", "--quiet")
     arrived = {t["reference_id"] for t in transactions(served)}
     missing = set(entries) - arrived
     unknown_arrived = {ref for ref in arrived if str(entries[ref].state) == "unknown"}
     assert unknown_arrived, f"no stored payment was left with an unknown outcome: {states}"
     assert missing, f"every payment arrived before the crash: {states}"
 
-    # what arrived is found by its status; what never arrived is sent again and accepted (PENDING)
+    # what arrived is found by its status; what never arrived is sent again: accepted (PENDING), or
+    # its answer lost and its status read
     reconcile = momo("journal", "reconcile", "--json", base_url=served.url)
     assert reconcile.exit_code == 0, reconcile
+    outcomes = reconcile.json()["outcomes"]
+    assert set(outcomes) <= {"successful", "pending"}, reconcile
+    assert sum(outcomes.values()) == len(entries) - states["final"], reconcile
     resent = {d["reference_id"] for d in reconcile.json()["entries"] if d["outcome"] == "pending"}
-    assert resent == missing, reconcile
-    assert reconcile.json()["outcomes"] == {"successful": len(entries) - states["final"] - len(missing),
-                                            "pending": len(missing)}, reconcile
-    # and a second reconcile reads their final status
+    assert resent <= missing, reconcile
+    # and a second reconcile reads the final status of those still PENDING
     again = momo("journal", "reconcile", "--json", base_url=served.url)
     assert again.exit_code == 0, again
-    assert again.json()["outcomes"] == {"successful": len(missing)}, again
+    assert again.json()["outcomes"] == ({"successful": len(resent)} if resent else {}), again
 
     rows = transactions(served)
     assert_once_each(rows, external_ids=expected)
     assert_journal_matches_emulator(journal_entries(), rows)
     posts = creating_posts(_after(request_log(served), started), "disbursement") + creating_posts(
         _after(request_log(served), started), "collection")
+    # one POST for each payment that never arrived, and none for one that did (that would be a 409)
     assert len(posts) == len(missing), (len(posts), len(missing))
-    assert collections.Counter(r["status"] for r in posts) == {202: len(missing)}
+    assert set(statuses(posts)) <= {202, 500, 0}, statuses(posts)
     print(f"journal at the crash: {dict(states)}; {len(arrived)} arrived ({len(unknown_arrived)} unknown), "
           f"{len(missing)} sent again")
