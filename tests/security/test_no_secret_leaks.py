@@ -38,12 +38,15 @@ from typing import Any
 import click
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tests.security.support import (
     Result,
     Secrets,
     basic_credentials,
+    found_in,
     files_holding,
+    files_under,
     invoke,
     marker,
     mode,
@@ -410,6 +413,8 @@ def _check(world: World, problems: list[str]) -> None:
         assert mode(path.parent) == 0o700, f"{path.parent} holds a secrets file with mode {mode(path.parent):04o}"
     # The detector works: the token cache holds the tokens, and the one-time displays showed keys.
     assert world.tokens and any(p.name == "tokens.json" for p in holding)
+    searched = {p.name for p in files_under(*world.dirs)}
+    assert {"journal.sqlite3", "callbacks.sqlite3", "config.toml"} <= searched, searched
     shown = [r.stdout for r, reveals in world.results if reveals == "show-secrets"]
     assert shown and all(world.api_key in out and world.subscription_key in out for out in shown)
     printed = "".join(r.stdout for r, reveals in world.results if reveals == "provision")
@@ -462,3 +467,65 @@ def test_secrets_from_the_environment_never_leak(server, isolated_dirs, tmp_path
 
     problems = _walk(world) + _failing_paths(world)
     _check(world, problems)
+
+
+@pytest.mark.usefixtures("fast_sending")
+def test_real_processes_leak_nothing_either(server, isolated_dirs, tmp_path, receiver):
+    """The same checks on real `python -m momo_cli --debug ...` processes (their own stderr, exit,
+    interpreter shutdown), several at once on one data dir."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    world = _world(server, isolated_dirs, tmp_path, receiver, profile="default")
+    env = {**os.environ, "MOMO_BASE_URL": server.url, "PYTHONUNBUFFERED": "1"}
+    for product in PRODUCTS:
+        env[f"MOMO_{product.upper()}_USER_ID"] = world.user_id
+        env[f"MOMO_{product.upper()}_API_KEY"] = world.api_key
+        env[f"MOMO_{product.upper()}_SUBSCRIPTION_KEY"] = world.subscription_key
+    wrong_key = marker("WRONGKEY")
+    world.secrets.add("wrong API key", wrong_key)
+    wrong = {"MOMO_COLLECTION_USER_ID": str(uuid.uuid4()), "MOMO_COLLECTION_API_KEY": wrong_key}
+    closed = f"http://127.0.0.1:{free_port()}"
+    runs = [
+        (["collect", "request", *_money("--payer", WORKING_PAYEE, *WAIT), "--json"], {}, 0),
+        (["disburse", "transfer", *_money("--payee", WORKING_PAYEE, *WAIT)], {}, 0),
+        (["remit", "transfer", *_money("--payee", FAILING_PAYER, *WAIT)], {}, 10),
+        (["balance"], {}, 0),
+        (["doctor", "--json"], {}, 0),
+        (["profile", "show", "--json"], {}, 0),
+        (["balance", "--product", "collection"], wrong, 4),
+        (["collect", "request", *_money("--payer", WORKING_PAYEE)], wrong, 4),
+        (["--base-url", closed, "balance", "--product", "collection", "--json"], {}, 6),
+        (["balance", "--product", "collection", "--currency", "XAF"], {}, 5),
+    ]
+
+    def run(argv, extra):
+        done = subprocess.run([sys.executable, "-m", "momo_cli", "--debug", *argv], capture_output=True,
+                              text=True, env={**env, **extra}, stdin=subprocess.DEVNULL, timeout=60)
+        return Result(["--debug", *argv], done.returncode, done.stdout, done.stderr)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda item: run(item[0], item[1]), runs))
+    for (argv, _, expected), result in zip(runs, results):
+        assert result.exit_code == expected, (result.describe(), result.stderr[-2000:])
+        world.results.append((result, None))
+    world.collect_tokens()
+    assert "debug: momo_cli.api: -> " in results[0].stderr
+    leaks = _leaks(world)
+    assert not leaks, "secrets leaked:\n" + "\n".join(leaks)
+
+
+def test_the_older_mtnmomo_command_shows_only_its_new_key(server, monkeypatch):
+    """`mtnmomo --provider HOST --key KEY` prints the new user id and API key, as it always did (that
+    is its one-time display); the subscription key it was given never shows."""
+    from momo_cli.commands.provision import legacy_command
+
+    subscription_key = marker("LEGACYSUB")
+    monkeypatch.setenv("MOMO_BASE_URL", server.url)
+    result = CliRunner().invoke(legacy_command, ["--provider", "127.0.0.1", "--key", subscription_key],
+                                prog_name="mtnmomo")
+    assert result.exit_code == 0, result.output
+    shown = re.search(r"'APISecret': '([0-9a-f]{32})'", result.stdout)
+    assert shown, result.stdout
+    assert not found_in(result.stdout + result.stderr, subscription_key)
+    for path in files_under(*[Path(os.environ[n]) for n in ("MOMO_CONFIG_DIR", "MOMO_DATA_DIR", "MOMO_CACHE_DIR")]):
+        assert shown.group(1).encode() not in path.read_bytes(), f"{path}: mtnmomo saves nothing"
