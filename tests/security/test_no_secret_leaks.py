@@ -2,9 +2,10 @@
 
 The markers are credentials that work: an API user provisioned on a served emulator with a marker
 subscription key, and the API key the emulator generated for it. They are configured once through a
-profile (`momo profile set`) and once through environment variables (the MOMO_ names, and the older
-`mtnmomo` names for remittance). Then every command of `momo_cli.cli.COMMANDS` runs against the
-served emulator, successes and failures (a wrong API key: 401; INVALID_CURRENCY; a closed port),
+profile (`momo profile set`) and once through the environment (MOMO_ names for collection, a `.env`
+file for disbursement, the older `mtnmomo` names for remittance). Then every command of
+`momo_cli.cli.COMMANDS` runs against the served emulator, successes and failures (a wrong API key:
+401; INVALID_CURRENCY; a closed port),
 and we look for the markers, the Basic credentials and every access token of the token cache in:
 
 - stdout and stderr of every run (the `--debug` log is on stderr);
@@ -344,6 +345,12 @@ def _failing_paths(world: World) -> list[str]:
     return problems
 
 
+def _holding(world: World) -> dict[Path, list[str]]:
+    """The files holding a secret, but for the `.env` the person wrote (their file, their secrets)."""
+    return {path: names for path, names in files_holding(world.secrets, [world.home, *world.dirs]).items()
+            if path != world.home / ".env"}
+
+
 def _leaks(world: World) -> list[str]:
     """Every place a secret shows up that is not allowed to."""
     for token in world.tokens:
@@ -360,7 +367,7 @@ def _leaks(world: World) -> list[str]:
                 names = [n for n in names if not n.startswith("provisioned API key")]
             if names:
                 leaks.append(f"{result.describe()}: {', '.join(names)} on {stream}")
-    for path, names in files_holding(world.secrets, [world.home, *world.dirs]).items():
+    for path, names in _holding(world).items():
         if path.name not in SECRET_FILES:
             leaks.append(f"{path}: holds {', '.join(names)}")
     names = world.secrets.in_text(world.server.log_text())
@@ -400,14 +407,20 @@ def _world(server, isolated_dirs, tmp_path, receiver, profile: str) -> World:
                  secrets=secrets_)
 
 
-def _check(world: World, problems: list[str]) -> None:
+def _check(world: World, problems: list[str], sources: dict[str, str]) -> None:
     debug_logged = [r for r, _ in world.results if "debug: momo_cli.api: -> " in r.stderr]
     assert len(debug_logged) > 20, "the --debug log did not show up: the walk would prove nothing"
     assert not problems, "commands did not end as expected:\n\n" + "\n\n".join(problems)
+    # Every command used the marker credentials: none made an API user of its own on the emulator.
+    assert not (Path(os.environ["MOMO_DATA_DIR"]) / "emulator-credentials.json").exists()
+    shown = json.loads(invoke(["profile", "show", "--json"]).stdout)["settings"]
+    for product, source in sources.items():
+        for field in ("user_id", "api_key", "subscription_key"):
+            assert shown[product][field]["source"].startswith(source), (product, field, shown[product])
     leaks = _leaks(world)
     assert not leaks, "secrets leaked:\n" + "\n".join(leaks)
     # The allowed files: 0600 in a 0700 directory.
-    holding = files_holding(world.secrets, [world.home, *world.dirs])
+    holding = _holding(world)
     for path in holding:
         assert mode(path) == 0o600, f"{path} holds secrets with mode {mode(path):04o}"
         assert mode(path.parent) == 0o700, f"{path.parent} holds a secrets file with mode {mode(path.parent):04o}"
@@ -448,25 +461,29 @@ def test_secrets_from_a_profile_never_leak(server, isolated_dirs, tmp_path, rece
     assert world.api_key in credentials.read_text() and world.subscription_key in credentials.read_text()
 
     problems = _walk(world) + _failing_paths(world)
-    _check(world, problems)
+    _check(world, problems, {product: "profile sec" for product in PRODUCTS})
     assert any(p.name == "credentials.toml" for p in files_holding(world.secrets, world.dirs))
 
 
 @pytest.mark.usefixtures("fast_sending")
-def test_secrets_from_the_environment_never_leak(server, isolated_dirs, tmp_path, receiver, monkeypatch):
+def test_secrets_from_the_environment_and_dotenv_never_leak(server, isolated_dirs, tmp_path, receiver, monkeypatch):
     world = _world(server, isolated_dirs, tmp_path, receiver, profile="default")
     monkeypatch.setenv("MOMO_BASE_URL", server.url)
-    for product in ("collection", "disbursement"):
-        monkeypatch.setenv(f"MOMO_{product.upper()}_USER_ID", world.user_id)
-        monkeypatch.setenv(f"MOMO_{product.upper()}_API_KEY", world.api_key)
-        monkeypatch.setenv(f"MOMO_{product.upper()}_SUBSCRIPTION_KEY", world.subscription_key)
+    monkeypatch.setenv("MOMO_COLLECTION_USER_ID", world.user_id)
+    monkeypatch.setenv("MOMO_COLLECTION_API_KEY", world.api_key)
+    monkeypatch.setenv("MOMO_COLLECTION_SUBSCRIPTION_KEY", world.subscription_key)
+    # a .env in the working directory
+    (isolated_dirs / ".env").write_text(
+        f"MOMO_DISBURSEMENT_USER_ID={world.user_id}\nexport MOMO_DISBURSEMENT_API_KEY='{world.api_key}'\n"
+        f'MOMO_DISBURSEMENT_SUBSCRIPTION_KEY="{world.subscription_key}"  # the Primary key\n')
     # the older mtnmomo names
     monkeypatch.setenv("REMITTANCE_USER_ID", world.user_id)
     monkeypatch.setenv("REMITTANCE_API_SECRET", world.api_key)
     monkeypatch.setenv("REMITTANCE_PRIMARY_KEY", world.subscription_key)
 
     problems = _walk(world) + _failing_paths(world)
-    _check(world, problems)
+    _check(world, problems, {"collection": "env MOMO_COLLECTION_", "disbursement": ".env",
+                             "remittance": "env REMITTANCE_"})
 
 
 @pytest.mark.usefixtures("fast_sending")
