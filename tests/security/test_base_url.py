@@ -124,7 +124,8 @@ def refused_urls(port: int) -> list[str]:
     ]
 
 
-def assert_refused(result, server_requests_before: int | None = None, server=None) -> None:
+def assert_refused(result) -> None:
+    """Exit 2, one line naming the base URL, nothing on stdout, no password quoted."""
     assert result.exit_code == 2, (result.describe(), result.stdout, result.stderr)
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("momo: error: base URL"), result.stderr
