@@ -47,6 +47,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -482,6 +483,26 @@ def _normalize_reference_id(reference_id: str) -> str:
 # The journal
 
 
+def _enable_wal(conn: sqlite3.Connection, patience: float) -> str:
+    """Switch to write-ahead logging; the journal mode it ends in.
+
+    Changing the mode needs the database to itself, and SQLite answers "database is locked" at once
+    (without waiting for the busy timeout) while another process holds it, e.g. two processes
+    creating the journal together. A file already in WAL needs no change, so that is read first.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        if mode.lower() == "wal":
+            return mode
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Journal:
     """The journal file. Use as a context manager, or call `close()`.
 
@@ -511,7 +532,7 @@ class Journal:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _enable_wal(self._conn, busy_timeout)
             if str(mode).lower() != "wal":  # pragma: no cover - only on file systems without WAL
                 raise JournalError(f"the journal {self.path} cannot use write-ahead logging ({mode})")
             self._conn.execute("PRAGMA synchronous = FULL")
