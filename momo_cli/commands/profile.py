@@ -38,10 +38,16 @@ def _target_profile(ctx_obj, explicit: str | None, store) -> tuple[str, str]:
 def _display(key: str, value: Any, *, show_secrets: bool) -> Any:
     if value is None:
         return None
-    if K.is_secret(key) and not show_secrets:
+    if show_secrets:
+        return value
+    if K.is_secret(key):
         from momo_cli.logs import mask
 
         return mask(str(value))
+    if key == "base_url":
+        from momo_cli.logs import without_userinfo
+
+        return without_userinfo(str(value))
     return value
 
 
@@ -99,7 +105,7 @@ def list_profiles(ctx_obj, json_mode: bool) -> None:
                 "name": name,
                 "active": name == active,
                 "saved": name in saved,
-                "base_url": stored.get("base_url"),
+                "base_url": _display("base_url", stored.get("base_url"), show_secrets=False),
                 "target_environment": stored.get("target_environment"),
                 "products": [
                     product for product in K.PRODUCTS
