@@ -516,18 +516,10 @@ def summary_line(prepared: Prepared) -> str:
 
 
 def confirm(session: "Session", prepared: Prepared, *, yes: bool) -> None:
-    """Ask before money moves (design.md section 5). Raises UsageError (exit 2) when not confirmed."""
-    if yes:
-        return
-    out = session.out
-    environment = session.settings.target_environment
+    """Ask before money moves (`_confirm.confirm_money`). Raises UsageError (exit 2) when not confirmed."""
+    from momo_cli.commands._confirm import confirm_money
+
     what = summary_line(prepared)
-    if not out.interactive:
-        raise UsageError(
-            f"not confirmed: {what} needs a confirmation and there is no terminal to ask on; nothing was sent",
-            hint="add --yes to send it from a script",
-        )
-    production = environment != "sandbox"
     lines = [
         f"  {what[0].upper() + what[1:]}",
         f"  environment  {session.environment_label}",
@@ -539,19 +531,7 @@ def confirm(session: "Session", prepared: Prepared, *, yes: bool) -> None:
         lines.append(f"  callback     {prepared.callback_url}")
     if prepared.existing is not None:
         lines.append(f"  resuming     {prepared.reference_id} ({prepared.existing.state})")
-    out.warn("About to send:\n" + "\n".join(lines))
-    if production:
-        stakes = ("on the emulator, no real money moves" if session.on_emulator
-                  else "real money moves")
-        typed = click.prompt(
-            f"{environment} is a production environment ({stakes}). Type {environment} to confirm",
-            default="", show_default=False, err=True,
-        )
-        if typed.strip() != environment:
-            raise UsageError(f"not confirmed (expected {environment!r}); nothing was sent")
-        return
-    if not click.confirm("Send it?", default=False, err=True):
-        raise UsageError("not confirmed; nothing was sent")
+    confirm_money(session, yes=yes, what=what, details=["About to send:", *lines], question="Send it?")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -439,30 +439,16 @@ def _summary(session: "Session", validation: "Validation", operation: str, exist
 
 def _confirm(session: "Session", validation: "Validation", operation: str, existing: "Run | None",
              left: dict[str, int] | None, *, yes: bool) -> None:
-    """Ask before money moves (design.md section 5); UsageError (exit 2) when not confirmed."""
-    if yes:
-        return
-    out = session.out
-    environment = session.settings.target_environment
+    """Ask before money moves (`_confirm.confirm_money`); UsageError (exit 2) when not confirmed."""
+    from momo_cli.commands._confirm import confirm_money
+
     what = (f"resuming run {existing.id} ({_left(left or {})})" if existing is not None
             else f"{_plural(validation.rows, 'row')}, {validation.totals_text()}")
-    if not out.interactive:
-        raise UsageError(
-            f"not confirmed: paying out {what} needs a confirmation and there is no terminal to ask on; "
-            "nothing was sent",
-            hint="add --yes to send it from a script; --dry-run checks the file without sending",
-        )
-    if environment != "sandbox":
-        typed = click.prompt(
-            f"This is the {environment} environment: real money moves. Type {environment} to pay out {what}",
-            default="", show_default=False, err=True,
-        )
-        if typed.strip() != environment:
-            raise UsageError(f"not confirmed (expected {environment!r}); nothing was sent")
-        return
-    if not click.confirm(f"Pay out {what} ({PRODUCT} {operation}, {session.environment_label})?",
-                         default=False, err=True):
-        raise UsageError("not confirmed; nothing was sent")
+    confirm_money(
+        session, yes=yes, what=f"paying out {what}", action=f"pay out {what}",
+        question=f"Pay out {what} ({PRODUCT} {operation}, {session.environment_label})?",
+        hint="add --yes to send it from a script; --dry-run checks the file without sending",
+    )
 
 
 async def _send(session: "Session", validation: "Validation", operation: str, options: dict[str, Any],
