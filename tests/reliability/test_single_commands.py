@@ -7,9 +7,13 @@ and checks the emulator's `/_sandbox/transactions` against the commands and the 
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 from tests.reliability._support import (
+    OK_NUMBER,
     PAYEES,
     PAYERS,
     assert_journal_matches_emulator,
@@ -18,6 +22,7 @@ from tests.reliability._support import (
     journal_entries,
     momo,
     request_log,
+    spawn,
     statuses,
     transactions,
 )
@@ -114,11 +119,6 @@ def test_many_processes_at_once_against_a_tight_rate_limit_lose_no_payment(serve
     requests a second and whose tokens live 1 s each either pay or exit 6 with their request
     journaled (never exit 6 with nothing journaled), and `momo journal reconcile` then pays every
     one of them exactly once."""
-    import re
-    import time
-
-    from tests.reliability._support import OK_NUMBER, spawn
-
     served = served_emulator("--rate-limit", "2", "--token-ttl", "1", "--seed", "106", "--quiet")
     first = momo("disburse", "transfer", "--payee", OK_NUMBER, "--amount", "1", "--external-id", "crowd-first",
                  "--yes", "--json", base_url=served.url)  # provisions the API user
@@ -127,14 +127,14 @@ def test_many_processes_at_once_against_a_tight_rate_limit_lose_no_payment(serve
     children = {f"crowd-{i}": spawn("disburse", "transfer", "--payee", OK_NUMBER, "--amount", f"{i + 2}.5",
                                     "--external-id", f"crowd-{i}", "--yes", "--json", base_url=served.url)
                 for i in range(6)}
-    journaled = journal_entries
     for external_id, child in children.items():
-        stdout, stderr = child.communicate(timeout=120)
+        _, stderr = child.communicate(timeout=120)
         assert child.returncode in (0, 6), stderr
         if child.returncode == 6:  # the request is in the journal, for reconcile
             named = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", stderr)
-            assert named and named[0] in journaled(), stderr
-            assert journaled()[named[0]].external_id == external_id
+            entries = journal_entries()
+            assert named and named[0] in entries, stderr
+            assert entries[named[0]].external_id == external_id
     assert statuses(request_log(served))[429] > 0
 
     # reconcile sends what never arrived (accepted: PENDING), and a second one reads the outcome
