@@ -153,3 +153,8 @@ class Session:
 
 def session_for(app: AppContext, out: Output) -> Session:
     return Session(app, out)
+
+
+def app_context(obj: Any) -> AppContext:
+    """The command's AppContext (click's `obj`), or a default one when a command runs on its own."""
+    return obj if isinstance(obj, AppContext) else AppContext()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from momo_cli.commands._money import ID_TYPES, app_context
+from momo_cli.commands._money import ID_TYPES
+from momo_cli.commands._session import app_context
 from momo_cli.operations import PRODUCTS
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import click
 
-from momo_cli.commands._money import Spec, app_context, money_command
+from momo_cli.commands._money import Spec, money_command
+from momo_cli.commands._session import app_context
 
 
 @click.group()

@@ -319,7 +319,7 @@ def _run_file(session: "Session", file: Path, *, operation: str, concurrency: in
     environment = settings.target_environment
     _check_report_path(report)
     if callback_url is not None:
-        from momo_cli.commands._money import check_callback_url
+        from momo_cli.commands._request import check_callback_url
 
         callback_url = check_callback_url(session, PRODUCT, callback_url)
     journal = session.journal()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from momo_cli.commands._money import app_context
+from momo_cli.commands._session import app_context
 
 STATES = ("created", "submitted", "unknown", "rejected", "final")
 
@@ -46,7 +46,7 @@ TABLE_MIN_WIDTH = 118
 
 
 def _rows(docs: list[dict]) -> list[tuple]:
-    from momo_cli.commands._money import title_of
+    from momo_cli.commands._transaction import title_of
     from momo_cli.render import party_text, shown_status, status_with_reason
 
     rows = []
@@ -76,7 +76,7 @@ def _print_entries(out, docs: list[dict], title: str) -> None:
         return
     from rich.text import Text
 
-    from momo_cli.commands._money import party_words, title_of
+    from momo_cli.commands._transaction import party_words, title_of
     from momo_cli.render import shown_status, status_text
 
     out.console.print(Text(title, style="italic"))
@@ -113,7 +113,7 @@ Examples:
 @click.pass_obj
 def list_entries(obj, status_filter, state, since, limit, show_all, json_mode):
     """List journaled requests, newest first."""
-    from momo_cli.commands._money import public, transaction_doc
+    from momo_cli.commands._transaction import public, transaction_doc
     from momo_cli.errors import InvalidInput
 
     if status_filter is not None and not status_filter.strip().replace("_", "").isalpha():
@@ -154,7 +154,7 @@ Examples:
 def show(obj, reference_id: str, json_mode: bool) -> None:
     """Show one journaled request, its body and every state it reached."""
     from momo_cli import money
-    from momo_cli.commands._money import public, render_transaction, transaction_doc
+    from momo_cli.commands._transaction import public, render_transaction, transaction_doc
     from momo_cli.errors import UsageError
 
     if not money.is_uuid((reference_id or "").strip()):
@@ -209,7 +209,8 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
     """
     import asyncio
 
-    from momo_cli.commands._money import outcome_of, public, send_policy, transaction_doc
+    from momo_cli.commands._money import send_policy
+    from momo_cli.commands._transaction import outcome_of, public, transaction_doc
     from momo_cli.errors import NetworkError
 
     out, session = _open(obj, json_mode)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import click
 
-from momo_cli.commands._money import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, app_context, check_output_flags
+from momo_cli.commands._money import check_output_flags
+from momo_cli.commands._session import app_context
+from momo_cli.commands._wait import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from momo_cli.errors import InvalidInput, NotFound, UsageError
 from momo_cli.operations import OPERATIONS, PRODUCTS
 
@@ -97,7 +99,7 @@ def _journaled(session, entry, product, operation, *, wait, timeout, interval) -
     """A journaled transaction: one status GET (or a wait), journaled, then printed."""
     import asyncio
 
-    from momo_cli.commands._money import check_same_api, finish
+    from momo_cli.commands._transaction import check_same_api, finish
     from momo_cli.journal.store import State
 
     if product and product != entry.product or operation and operation != entry.operation:
@@ -112,7 +114,7 @@ def _journaled(session, entry, product, operation, *, wait, timeout, interval) -
     check_same_api(session, entry)
 
     async def ask():
-        from momo_cli.commands._money import wait_entry
+        from momo_cli.commands._wait import wait_entry
         from momo_cli.journal import sender
 
         journal = session.journal()
@@ -203,7 +205,7 @@ def _outcome(status: str | None) -> str:
 
 
 def _finish_untracked(session, doc: dict, *, waited: bool) -> None:
-    from momo_cli.commands._money import public, render_transaction, title_of
+    from momo_cli.commands._transaction import public, render_transaction, title_of
     from momo_cli.errors import StillPending, TransactionFailed
 
     out = session.out
