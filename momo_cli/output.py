@@ -26,6 +26,11 @@ def dumps(obj: Any, *, indent: int | None = 2) -> str:
     return json.dumps(obj, default=_json_default, indent=indent, ensure_ascii=False)
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 row', '3 rows' ('2 entries' with `many`)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 class Output:
     def __init__(
         self,

@@ -15,8 +15,10 @@ not a sub-command name). One run goes:
 3. open the client, then journal the run and every row with its reference id, in one transaction,
    before any request (`Journal.create_or_resume_run`: the same file again resumes its run);
 4. send and poll with the journal's batch engine (`momo_cli.journal.batch.run_batch`), which keeps the
-   exactly-once rules; progress on stderr (a rich bar on a terminal) or as NDJSON with `--json`;
-5. write the report (`--report`), print the outcome, exit 0 / 10 / 8 / 6 (`BatchResult.exit_code`).
+   exactly-once rules; progress on stderr (a rich bar on a terminal) or as NDJSON with `--json`
+   (`_batch_progress`);
+5. write the report (`--report`, `momo_cli.journal.report`), print the outcome, exit 0 / 10 / 8 / 6
+   (`BatchResult.exit_code`).
 
 The command stays thin: no HTTP, URL or header here; rich, httpx and the engine are imported only
 when used.
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from momo_cli.context import AppContext
 from momo_cli.errors import (
     Interrupted,
     MomoCliError,
@@ -43,11 +43,12 @@ from momo_cli.errors import (
     TransactionFailed,
     UsageError,
 )
+from momo_cli.output import plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from momo_cli.batchfile import Validation
     from momo_cli.commands._session import Session
-    from momo_cli.journal.batch import BatchProgress, BatchResult
+    from momo_cli.journal.batch import BatchResult
     from momo_cli.journal.sender import SendPolicy
     from momo_cli.journal.store import Journal, Run
     from momo_cli.output import Output
@@ -60,15 +61,8 @@ DEFAULT_POLL_TIMEOUT = 300.0
 DEFAULT_POLL_INTERVAL = 2.0
 #: rows listed after a run that did not end SUCCESSFUL everywhere (the report has them all)
 SHOWN_PROBLEM_ROWS = 20
-#: seconds between two plain progress lines (stderr not a terminal, no --json)
-PLAIN_PROGRESS_EVERY = 10.0
 #: How hard one row's send tries before the polling rounds take it over (tests shorten it).
 SEND_POLICY: "SendPolicy | None" = None
-
-REPORT_COLUMNS = (
-    "line", "external_id", "payee", "payee_type", "amount", "currency", "reference_id", "status",
-    "reason", "financial_transaction_id", "outcome", "state", "error",
-)
 
 EXAMPLES = """\b
 Examples:
@@ -153,19 +147,11 @@ def batch() -> None:
 # Helpers
 
 
-def _app(obj: Any) -> AppContext:
-    return obj if isinstance(obj, AppContext) else AppContext()
-
-
 def _session(obj: Any, json_mode: bool) -> "Session":
-    from momo_cli.commands._session import Session
+    from momo_cli.commands._session import Session, app_context
 
-    app = _app(obj)
+    app = app_context(obj)
     return Session(app, app.output(json_mode=json_mode))
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
 def _check_report_path(path: Path | None) -> None:
@@ -359,6 +345,8 @@ def _run_file(session: "Session", file: Path, *, operation: str, concurrency: in
             hint=f"run `momo disburse batch {file}` again to resume it; nothing is paid twice" if run else None,
         ) from None
     if report is not None:
+        from momo_cli.journal.report import write_report
+
         write_report(journal, run, report)
         out.info(f"Report: {report}")
     _finish(session, run, result, file=file, validation=validation, report=report)
@@ -372,16 +360,16 @@ def _invalid(session: "Session", validation: "Validation") -> None:
         out.ndjson({"event": "invalid", **validation.to_dict()})
     if validation.rows == 0 and validation.bad_rows == 0 and validation.error_count == 1:
         raise UsageError(f"{name} {validation.errors[0].rule}; nothing was sent")
-    lines = [f"{name}: {_plural(validation.bad_rows, 'bad row')} of {validation.rows}"
-             + (f" ({_plural(validation.error_count, 'error')})" if validation.error_count != validation.bad_rows
+    lines = [f"{name}: {plural(validation.bad_rows, 'bad row')} of {validation.rows}"
+             + (f" ({plural(validation.error_count, 'error')})" if validation.error_count != validation.bad_rows
                 else "") + "; nothing was sent:"]
     lines += [f"  {error}" for error in validation.errors]
     hidden = validation.error_count - len(validation.errors)
     if hidden > 0:
-        lines.append(f"  ... and {_plural(hidden, 'more error')}")
+        lines.append(f"  ... and {plural(hidden, 'more error')}")
     out.warn("\n".join(lines))
     raise UsageError(
-        f"{name} has {_plural(validation.bad_rows or validation.error_count, 'bad row')}; nothing was sent",
+        f"{name} has {plural(validation.bad_rows or validation.error_count, 'bad row')}; nothing was sent",
         hint="fix the rows listed above and run the command again",
     )
 
@@ -391,7 +379,7 @@ def _repeat_text(validation: "Validation") -> str | None:
     if not count:
         return None
     runs = ", ".join(f"run {run_id}" for run_id in sorted(validation.repeats))
-    text = f"{_plural(count, 'row')} use external ids that {runs} already paid (or may have paid)"
+    text = f"{plural(count, 'row')} use external ids that {runs} already paid (or may have paid)"
     if validation.repeat_examples:
         line_no, external_id, _ = validation.repeat_examples[0]
         text += f", e.g. line {line_no} ({external_id!r})"
@@ -443,7 +431,7 @@ def _confirm(session: "Session", validation: "Validation", operation: str, exist
     from momo_cli.commands._confirm import confirm_money
 
     what = (f"resuming run {existing.id} ({_left(left or {})})" if existing is not None
-            else f"{_plural(validation.rows, 'row')}, {validation.totals_text()}")
+            else f"{plural(validation.rows, 'row')}, {validation.totals_text()}")
     confirm_money(
         session, yes=yes, what=f"paying out {what}", action=f"pay out {what}",
         question=f"Pay out {what} ({PRODUCT} {operation}, {session.environment_label})?",
@@ -456,6 +444,7 @@ async def _send(session: "Session", validation: "Validation", operation: str, op
                 rate_limit: float | None, poll_timeout: float, poll_interval: float,
                 ) -> tuple["Run", "BatchResult"]:
     from momo_cli import batchfile
+    from momo_cli.commands._batch_progress import BatchProgressView
     from momo_cli.journal.batch import run_batch
 
     out = session.out
@@ -472,7 +461,8 @@ async def _send(session: "Session", validation: "Validation", operation: str, op
         holder["run"] = run
         summary = journal.run_summary(run.id)
         _announce(out, run, summary.buckets)
-        with _progress(out, run, summary.total, concurrency=concurrency, rate_limit=rate_limit) as progress:
+        view = BatchProgressView(out, run, summary.total, concurrency=concurrency, rate_limit=rate_limit)
+        with view as progress:
             result = await run_batch(
                 journal, client, run, concurrency=concurrency, rate_limit=rate_limit,
                 poll_interval=poll_interval, poll_timeout=poll_timeout, policy=send_policy(),
@@ -488,7 +478,7 @@ def _announce(out: "Output", run: "Run", counts: dict[str, int]) -> None:
         text = (f"Resuming batch run {run.id} (started {run.created_at}): {done} of {run.row_count} rows "
                 f"already final or refused; {_left(counts)}. Rows the API already accepted are not sent again.")
     else:
-        text = (f"New batch run {run.id}: {_plural(run.row_count or 0, 'row')} journaled, each with its "
+        text = (f"New batch run {run.id}: {plural(run.row_count or 0, 'row')} journaled, each with its "
                 "reference id, before any request.")
     out.info(text)
     if out.json_mode:
@@ -498,122 +488,7 @@ def _announce(out: "Output", run: "Run", counts: dict[str, int]) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Progress
-
-
-class _JsonProgress:
-    """Every engine event as one NDJSON line on stdout."""
-
-    def __init__(self, out: "Output") -> None:
-        self.out = out
-
-    def __call__(self, event: "BatchProgress") -> None:
-        self.out.ndjson(event.to_dict())
-
-
-class _PlainProgress:
-    """A few lines on stderr (not a terminal): phases, one line every PLAIN_PROGRESS_EVERY seconds."""
-
-    def __init__(self, out: "Output", concurrency: int, rate_limit: float | None) -> None:
-        self.out = out
-        self.concurrency = concurrency
-        self.rate_limit = rate_limit
-        self.last = time.monotonic()
-
-    def line(self, e: "BatchProgress") -> str:
-        return (f"  {e.successful + e.failed + e.rejected}/{e.total} final ({e.successful} successful, "
-                f"{e.failed} failed, {e.rejected} not accepted), {e.pending} pending, {e.unknown} unknown, "
-                f"{e.queued} not sent; {e.rate:.1f} requests/s")
-
-    def __call__(self, e: "BatchProgress") -> None:
-        now = time.monotonic()
-        if e.event == "phase" and e.phase == "send":
-            if not e.queued + e.unknown:
-                return
-            limit = f", at most {self.rate_limit:g} requests/s" if self.rate_limit else ""
-            self.out.info(f"Sending {_plural(e.queued + e.unknown, 'row')} "
-                          f"({self.concurrency} at a time{limit}) ...")
-        elif e.event == "phase" and e.phase == "poll":
-            self.out.info(f"Sent. Following {_plural(e.pending + e.unknown + e.queued, 'row')} to a final status ...")
-        elif e.event == "done":
-            self.out.info(f"Done in {e.elapsed:.1f}s:" + self.line(e)[1:])
-            return
-        elif now - self.last < PLAIN_PROGRESS_EVERY:
-            return
-        else:
-            self.out.info(self.line(e))
-        self.last = now
-
-
-class _RichProgress:
-    """Two bars on stderr (a terminal): rows sent, rows final, with the counts and the request rate."""
-
-    def __init__(self, out: "Output", total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-            console=out.err_console, refresh_per_second=8,
-        )
-        self.sent = self.progress.add_task("sent", total=total, detail="")
-        self.final = self.progress.add_task("final", total=total, detail="")
-
-    def __enter__(self) -> "_RichProgress":
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def __call__(self, e: "BatchProgress") -> None:
-        unknown = f"  [magenta]{e.unknown} unknown[/]" if e.unknown else ""
-        self.progress.update(self.sent, completed=e.sent + e.rejected,
-                             detail=f"{e.rate:5.1f} req/s{unknown}")
-        self.progress.update(
-            self.final, completed=e.successful + e.failed + e.rejected,
-            detail=(f"[green]{e.successful} successful[/]  [red]{e.failed + e.rejected} failed[/]  "
-                    f"[yellow]{e.pending} pending[/]"),
-        )
-
-
-class _progress:
-    """The progress view for this output: NDJSON, a rich bar, or plain lines."""
-
-    def __init__(self, out: "Output", run: "Run", total: int, *, concurrency: int, rate_limit: float | None):
-        self.view: Any
-        if out.json_mode:
-            self.view = _JsonProgress(out)
-        elif out.stderr_is_tty and not out.quiet:
-            self.view = _RichProgress(out, total)
-        else:
-            self.view = _PlainProgress(out, concurrency, rate_limit)
-
-    def __enter__(self):
-        if hasattr(self.view, "__enter__"):
-            self.view.__enter__()
-        return self.view
-
-    def __exit__(self, *exc: object) -> None:
-        if hasattr(self.view, "__exit__"):
-            self.view.__exit__(*exc)
-
-
-# --------------------------------------------------------------------------------------------------
 # The outcome
-
-
-def _problem_rows(journal: "Journal", run_id: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    from momo_cli.journal.store import State
-
-    rows, count = [], 0
-    for entry in journal.iter_run_entries(run_id):
-        if entry.state is State.FINAL and entry.status == "SUCCESSFUL":
-            continue
-        count += 1
-        if len(rows) < limit:
-            rows.append(report_row(entry))
-    return rows, count
 
 
 def _finish(session: "Session", run: "Run", result: "BatchResult", *, file: Path, validation: "Validation",
@@ -641,8 +516,10 @@ def _render_counts(session: "Session", run: "Run", counts: dict[str, int], *, ti
                    extra: str | None = None) -> None:
     out = session.out
     total = sum(counts.values())
-    out.line(f"{title}{counts_text(counts)} (of {_plural(total, 'row')}" + (f"; {extra})" if extra else ")"))
-    problems, count = _problem_rows(session.journal(), run.id, SHOWN_PROBLEM_ROWS)
+    out.line(f"{title}{counts_text(counts)} (of {plural(total, 'row')}" + (f"; {extra})" if extra else ")"))
+    from momo_cli.journal.report import problem_rows
+
+    problems, count = problem_rows(session.journal(), run.id, SHOWN_PROBLEM_ROWS)
     if problems:
         from momo_cli.render import table
 
@@ -686,92 +563,6 @@ def _raise_outcome(run: "Run", counts: dict[str, int], *, error: MomoCliError | 
         if counts["rejected"]:
             parts.append(f"{counts['rejected']} not accepted")
         raise TransactionFailed(f"batch run {run.id}: {' and '.join(parts)} of {total} rows", hint=where)
-
-
-# --------------------------------------------------------------------------------------------------
-# The report
-
-
-def report_row(entry: Any) -> dict[str, Any]:
-    """One report line of a run's entry."""
-    from momo_cli.journal.store import State, bucket
-
-    reason = None
-    if entry.state is State.FINAL and entry.status != "SUCCESSFUL":
-        reason = entry.reason or entry.status
-    elif entry.state is State.REJECTED:
-        reason = entry.error_code or "NOT_ACCEPTED"
-    return {
-        "line": entry.line_no,
-        "external_id": entry.external_id,
-        "payee": entry.party_id,
-        "payee_type": (entry.party_type or "MSISDN").lower(),
-        "amount": entry.amount,
-        "currency": entry.currency,
-        "reference_id": entry.reference_id,
-        "status": entry.status,
-        "reason": reason,
-        "financial_transaction_id": entry.financial_transaction_id,
-        "outcome": bucket(entry.state, entry.status),
-        "state": str(entry.state),
-        "error": entry.last_error if not (entry.state is State.FINAL) else None,
-    }
-
-
-def report_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    return "json"
-
-
-def write_report(journal: "Journal", run: "Run", path: Path) -> None:
-    """One line per row of `run`, streamed from the journal, written atomically (a temporary file in
-    the same directory, then renamed): CSV for .csv, JSON Lines for .jsonl/.ndjson, else a JSON
-    document {"run": ..., "counts": ..., "rows": [...]} with one row per line."""
-    import csv
-    import json
-    import tempfile
-
-    fmt = report_format(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            entries = journal.iter_run_entries(run.id)
-            if fmt == "csv":
-                writer = csv.DictWriter(f, fieldnames=REPORT_COLUMNS, lineterminator="\n")
-                writer.writeheader()
-                for entry in entries:
-                    writer.writerow({k: ("" if v is None else v) for k, v in report_row(entry).items()})
-            elif fmt == "jsonl":
-                for entry in entries:
-                    f.write(json.dumps(report_row(entry), ensure_ascii=False) + "\n")
-            else:
-                counts = journal.run_summary(run.id).buckets
-                head = {"run": run.to_dict(), "counts": counts}
-                f.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
-                first = True
-                for entry in entries:
-                    f.write(("\n" if first else ",\n") + json.dumps(report_row(entry), ensure_ascii=False))
-                    first = False
-                f.write("\n]}\n")
-        os.chmod(tmp_name, 0o644 & ~_umask())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------------------------------
@@ -837,6 +628,8 @@ def status_command(obj: Any, run_ref: str, json_mode: bool, report: Path | None)
         counts = summary.buckets
         total, paid = _run_totals(journal, run.id)
         if report is not None:
+            from momo_cli.journal.report import write_report
+
             write_report(journal, run, report)
             out.info(f"Report: {report}")
         if out.json_mode:
