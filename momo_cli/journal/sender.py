@@ -279,11 +279,7 @@ async def submit(
             )
         except (ApiError, NetworkError) as exc:
             if is_already_exists(exc):
-                journal.mark_submitted(
-                    reference_id,
-                    "409 RESOURCE_ALREADY_EXIST: an earlier request with this reference id arrived",
-                )
-                return await _read_after_409(journal, client, reference_id)
+                return await _after_409(journal, client, entry)
             if surely_not_sent(exc):
                 journal.note(reference_id, "not processed, sending again", error=exc)
                 if isinstance(exc, RateLimited):
@@ -336,12 +332,58 @@ async def _close_rejected(journal: Journal, client: TransactionClient, entry: En
     return journal.mark_unknown(entry.reference_id, error)
 
 
-async def _read_after_409(journal: Journal, client: TransactionClient, reference_id: str) -> Entry:
-    """After a 409 the transaction exists: read its status once (it stays `submitted` if that fails)."""
+async def _after_409(journal: Journal, client: TransactionClient, entry: Entry) -> Entry:
+    """A 409: a transaction with this reference id exists. Ours (an earlier attempt arrived), or, when
+    the id was reused, somebody else's: its status is read and compared with what we journaled, so a
+    different payment is never taken for this one. It stays `submitted` if the status cannot be read.
+    """
+    reference_id = entry.reference_id
     try:
-        return await resolve(journal, client, reference_id)
+        result = await client.get_transaction(_operation(entry), reference_id)
     except (MomoCliError, LookupError):
+        result = None
+    if result is not None:
+        mismatch = differences(entry, result)
+        if mismatch:
+            return journal.mark_rejected(reference_id, AlreadyExists(
+                f"its reference id is already used by another transaction ({mismatch}); "
+                "nothing was created for this one",
+                status=409, code="RESOURCE_ALREADY_EXIST",
+                hint="send it with a new reference id (leave --reference-id out and momo makes one)",
+            ))
+    journal.mark_submitted(reference_id, "409 RESOURCE_ALREADY_EXIST: an earlier request with this reference id arrived")
+    if result is None:
         return _require(journal, reference_id)
+    return _record(journal, reference_id, result)
+
+
+def differences(entry: Entry, result: Any) -> str | None:
+    """How the transaction the API holds under `entry`'s reference id differs from `entry`, if it does.
+
+    Compares what both sides state (amount as exact decimals, currency, party, external id); a field
+    the API leaves out is not held against it.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    found: list[str] = []
+    theirs_amount = getattr(result, "amount", None)
+    if theirs_amount is not None and entry.amount is not None:
+        try:
+            if Decimal(str(theirs_amount)) != Decimal(entry.amount):
+                found.append(f"amount {theirs_amount} instead of {entry.amount}")
+        except InvalidOperation:
+            found.append(f"amount {theirs_amount!r}")
+    theirs_currency = getattr(result, "currency", None)
+    if theirs_currency and entry.currency and str(theirs_currency).upper() != entry.currency.upper():
+        found.append(f"currency {theirs_currency} instead of {entry.currency}")
+    party = getattr(result, "party", None)
+    theirs_party = getattr(party, "id", None) if party is not None else None
+    if theirs_party and entry.party_id and str(theirs_party) != entry.party_id:
+        found.append(f"party {theirs_party} instead of {entry.party_id}")
+    theirs_external = getattr(result, "external_id", None)
+    if theirs_external and entry.external_id and str(theirs_external) != entry.external_id:
+        found.append(f"external id {theirs_external} instead of {entry.external_id}")
+    return "; ".join(found) or None
 
 
 async def reconcile(
@@ -385,6 +427,10 @@ async def _reconcile_one(
     sleep: Sleep,
 ) -> Entry:
     reference_id = entry.reference_id
+    if entry.state is State.CREATED and not entry.may_have_been_sent:
+        # Never sent (the process stopped before the POST, or an interrupted batch): sending it now
+        # would move money nobody confirmed here. The command that created it sends it again.
+        return entry
     if entry.state is not State.SUBMITTED and resend:
         try:
             return await submit(journal, client, reference_id, policy=policy, sleep=sleep, check_first=True)

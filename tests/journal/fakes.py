@@ -49,6 +49,26 @@ class FakeStatus:
     status: str
     reason: str | None = None
     financial_transaction_id: str | None = None
+    #: what the API says it holds (None: not stated), as a MoMo status body does
+    amount: str | None = None
+    currency: str | None = None
+    party: Any = None
+    external_id: str | None = None
+
+
+@dataclass
+class FakeParty:
+    id: str
+
+
+def _stated(body: dict[str, Any]) -> dict[str, Any]:
+    party = body.get("payee") or body.get("payer") or {}
+    return {
+        "amount": body.get("amount"),
+        "currency": body.get("currency"),
+        "party": FakeParty(party["partyId"]) if party.get("partyId") else None,
+        "external_id": body.get("externalId"),
+    }
 
 
 @dataclass
@@ -209,12 +229,13 @@ class FakeMomo:
             if tx.gets > self.settle_after:
                 tx.status = tx.final_status
             self._log("GET", reference_id, "200")
+            stated = _stated(tx.body)
             if tx.status == "SUCCESSFUL":
                 self._ftid += 1
-                return FakeStatus("SUCCESSFUL", None, str(self._ftid))
+                return FakeStatus("SUCCESSFUL", None, str(self._ftid), **stated)
             if tx.status == "PENDING":
-                return FakeStatus("PENDING")
-            return FakeStatus(tx.status, "NOT_ENOUGH_FUNDS")
+                return FakeStatus("PENDING", **stated)
+            return FakeStatus(tx.status, "NOT_ENOUGH_FUNDS", **stated)
         finally:
             self.in_flight -= 1
 

@@ -183,6 +183,31 @@ def test_409_on_a_first_send_is_already_accepted(journal):
     assert momo.requests_for(entry.reference_id) == [("POST", "409"), ("GET", "200")]
 
 
+@pytest.mark.parametrize(
+    "field,value,said",
+    [
+        ("amount", "5000", "amount 5000 instead of"),
+        ("currency", "XAF", "currency XAF instead of EUR"),
+        ("payee", {"partyIdType": "MSISDN", "partyId": "256772999999"}, "party 256772999999 instead of"),
+        ("externalId", "somebody-else", "external id somebody-else instead of"),
+    ],
+)
+def test_a_409_for_a_different_transaction_is_not_taken_for_ours(journal, field, value, said):
+    """A reused reference id: the API holds another payment under it. Never report that one as ours."""
+    momo = FakeMomo()
+    entry = new_transfer(journal)
+    momo.transactions[entry.reference_id] = FakeTransaction(
+        entry.reference_id, "disbursement/transfer", {**entry.body, field: value}, "SUCCESSFUL"
+    )
+    after = send(journal, momo, entry.reference_id, check_first=False)
+    assert after.state is State.REJECTED
+    assert after.status is None
+    assert said in after.last_error and "already used by another transaction" in after.last_error
+    assert "nothing was created" in after.last_error
+    assert after.error_code == "RESOURCE_ALREADY_EXIST"
+    assert momo.requests_for(entry.reference_id) == [("POST", "409"), ("GET", "200")]
+
+
 def test_a_crash_after_journaling_the_attempt_is_resolved_by_get_first(journal, journal_file):
     momo = FakeMomo()
     entry = new_transfer(journal)
@@ -358,15 +383,19 @@ def test_reconcile_resolves_every_open_entry(journal):
     assert by_ref[sent.reference_id].status == "SUCCESSFUL"
     assert by_ref[arrived.reference_id].status == "FAILED"
     assert by_ref[arrived.reference_id].reason == "NOT_ENOUGH_FUNDS"
-    for ref in (lost.reference_id, never.reference_id, crashed.reference_id):
+    for ref in (lost.reference_id, crashed.reference_id):
         assert by_ref[ref].state is State.SUBMITTED
         assert momo.requests_for(ref)[-2:] == [("GET", "404"), ("POST", "202")]
-    assert sorted(momo.transactions) == sorted(by_ref)
+    # never sent: reconcile does not move money nobody confirmed here, nor even asks about it
+    assert by_ref[never.reference_id].state is State.CREATED
+    assert momo.requests_for(never.reference_id) == []
+    assert sorted(momo.transactions) == sorted(set(by_ref) - {never.reference_id})
     momo.assert_no_blind_resend()
-    # a second pass finishes them
+    # a second pass finishes the others
     run(reconcile(journal, momo, policy=FAST, sleep=no_sleep))
-    assert list(journal.unresolved()) == []
-    assert all(momo.posts(ref).count("202") + momo.posts(ref).count("error_after") == 1 for ref in by_ref)
+    assert [e.reference_id for e in journal.unresolved()] == [never.reference_id]
+    assert all(momo.posts(ref).count("202") + momo.posts(ref).count("error_after") == 1
+               for ref in set(by_ref) - {never.reference_id})
 
 
 def test_reconcile_without_resend_only_asks(journal):
