@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,12 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from momo_cli.config.store import check_private_file
-
-try:  # POSIX; elsewhere the atomic rename alone keeps the file whole
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from momo_cli.config.store import atomic_write_text, check_private_file, file_lock
 
 FILE_NAME = "tokens.json"
 _FORMAT = 1
@@ -151,18 +145,8 @@ class TokenCache:
         """One writer at a time: a thread lock here, an flock on `tokens.json.lock` across processes."""
         assert self.dir is not None
         self._ensure_dir()
-        with self._thread_lock:
-            if fcntl is None:  # pragma: no cover
-                yield
-                return
-            fd = os.open(self.dir / (FILE_NAME + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                with contextlib.suppress(OSError):
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+        with self._thread_lock, file_lock(self.dir / (FILE_NAME + ".lock")):
+            yield
 
     def _read(self) -> dict[str, CachedToken]:
         path = self.path
@@ -197,15 +181,4 @@ class TokenCache:
                 for text, e in sorted(live.items())
             },
         }
-        fd, tmp = tempfile.mkstemp(prefix=".tokens.", suffix=".tmp", dir=self.dir)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write_text(path, json.dumps(document, indent=1))

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,32 +211,26 @@ def run_lock(session: "Session", sha256: str, operation: str) -> Iterator[None]:
     """Hold the advisory lock of a run (file hash, operation, API) while it is paid, so that a second
     `momo disburse batch` on the same file waits for nobody and sends nothing: it stops with exit 2.
     (Two processes on one run would still pay each row once — the reference ids see to it — but
-    every request twice.) The operating system releases the lock when the process dies, however it dies."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: the reference ids still keep it exactly once
-        yield
-        return
+    every request twice.) The operating system releases the lock when the process dies, however it
+    dies. (Where there is no flock, the reference ids alone keep it exactly once.)"""
     import hashlib
 
     from momo_cli.config.paths import ensure_private_dir
+    from momo_cli.config.store import file_lock
 
     settings = session.settings
     key = "\0".join((sha256, PRODUCT, operation, settings.base_url or "", settings.target_environment or ""))
     directory = ensure_private_dir(Path(settings.data_dir) / "batch-locks")
     path = directory / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    with ExitStack() as held:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(file_lock(path, wait=False))
         except BlockingIOError:
             raise UsageError(
                 "another momo process is paying this file right now; nothing was sent",
                 hint="wait for it to finish (or stop it), then run the command again to follow up",
             ) from None
         yield
-    finally:
-        os.close(fd)
 
 
 def _left(counts: dict[str, int]) -> str:

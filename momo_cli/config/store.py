@@ -154,22 +154,35 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """An exclusive lock for a read-modify-write of the store (advisory; POSIX flock)."""
-    paths.ensure_private_dir(directory)
+def file_lock(path: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold an exclusive advisory lock (POSIX flock) on the file `path`, created 0600 if missing,
+    for a read-modify-write that other processes must not interleave with. The operating system
+    releases it when the process dies, however it dies.
+
+    With `wait=False`, a lock that another process holds raises BlockingIOError at once. Where there
+    is no flock (Windows) nothing is locked; atomic writes still keep each file whole.
+    """
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock, writes are still atomic
+    except ImportError:  # pragma: no cover - Windows
         yield
         return
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, paths.PRIVATE_FILE_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, paths.PRIVATE_FILE_MODE)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """An exclusive lock for a read-modify-write of the store."""
+    paths.ensure_private_dir(directory)
+    with file_lock(directory / LOCK_FILE):
+        yield
 
 
 # -- the store ---------------------------------------------------------------------------------------
