@@ -47,19 +47,23 @@ class SelfProvisioned:
             return {}  # a damaged file only costs a new API user
         return data if isinstance(data, dict) else {}
 
-    def get(self, base_url: str, product: str) -> ProductCredentials | None:
+    def get(self, base_url: str, product: str, callback_host: str = DEFAULT_CALLBACK_HOST) -> ProductCredentials | None:
+        """The remembered user of `product`, if it was made with `callback_host` as its
+        providerCallbackHost (fixed at creation: another host needs another user)."""
         entry = self._read().get(base_url, {}).get(product)
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or entry.get("callback_host", DEFAULT_CALLBACK_HOST) != callback_host:
             return None
         creds = ProductCredentials(entry.get("user_id"), entry.get("api_key"), entry.get("subscription_key"))
         return creds if creds.complete else None
 
-    def put(self, base_url: str, product: str, creds: ProductCredentials) -> None:
+    def put(self, base_url: str, product: str, creds: ProductCredentials,
+            callback_host: str = DEFAULT_CALLBACK_HOST) -> None:
         data = self._read()
         data.setdefault(base_url, {})[product] = {
             "user_id": creds.user_id,
             "api_key": creds.api_key,
             "subscription_key": creds.subscription_key,
+            "callback_host": callback_host,
         }
         atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
 
@@ -86,13 +90,15 @@ async def provision_for(
     from momo_cli.api.provisioning import provision_sandbox_user
 
     subscription_key = secrets.token_hex(16)
-    user = await provision_sandbox_user(
-        base_url,
-        subscription_key,
-        callback_host or DEFAULT_CALLBACK_HOST,
-        transport=transport,
-        timeout=timeout,
-    )
+    host = callback_host_for(callback_host)
+    user = await provision_sandbox_user(base_url, subscription_key, host, transport=transport, timeout=timeout)
     creds = ProductCredentials(user.user_id, user.api_key, subscription_key)
-    store.put(base_url, product, creds)
+    store.put(base_url, product, creds, host)
     return creds
+
+
+def callback_host_for(configured: str | None) -> str:
+    """The providerCallbackHost of a self-provisioned user: the configured callback host, else loopback."""
+    from momo_cli.api.hosts import callback_hostname
+
+    return callback_hostname(configured) or DEFAULT_CALLBACK_HOST

@@ -102,14 +102,14 @@ class Session:
         s = self.settings
         if not self.on_emulator:
             return {}
-        from momo_cli.api.selfprovision import SelfProvisioned, provision_for
+        from momo_cli.api.selfprovision import SelfProvisioned, callback_host_for, provision_for
 
         store = SelfProvisioned(s.data_dir)
         chosen = {}
         for product in products:
             if s.credentials(product).complete:
                 continue
-            creds = None if renew else store.get(s.base_url, product)
+            creds = None if renew else store.get(s.base_url, product, callback_host_for(s.callback_host))
             if creds is None:
                 creds = await provision_for(
                     s.base_url, product, store,

@@ -120,3 +120,21 @@ def test_sandbox_reset_forgets_the_local_users(isolated_dirs):
     assert "local" not in json.loads((isolated_dirs / "data" / FILENAME).read_text())
     session, _ = _session()
     assert asyncio.run(_balance(session)).currency == "EUR"  # the cached token is not reused
+
+
+def test_a_new_callback_host_gets_a_new_self_provisioned_user(isolated_dirs, monkeypatch):
+    """providerCallbackHost is fixed when a user is made: another configured host needs another user."""
+    saved = isolated_dirs / "data" / FILENAME
+    session, _ = _session()
+    asyncio.run(_balance(session))
+    first = json.loads(saved.read_text())["local"]["collection"]
+    assert first["callback_host"] == "127.0.0.1"
+    monkeypatch.setenv("MOMO_CALLBACK_HOST", "https://Webhook.Example.com/momo")
+    session, _ = _session()
+    asyncio.run(_balance(session))
+    second = json.loads(saved.read_text())["local"]["collection"]
+    assert second["callback_host"] == "webhook.example.com"
+    assert second["user_id"] != first["user_id"]
+    session, _ = _session()
+    asyncio.run(_balance(session))
+    assert json.loads(saved.read_text())["local"]["collection"]["user_id"] == second["user_id"]
