@@ -344,12 +344,24 @@ class _FloatLiteral(str):
     """A JSON number with a fraction or an exponent, kept as its text (and refused as an amount)."""
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: `{"amount": "1", "amount": "1000"}` is refused, as
+    a CSV column given twice is (json.loads would silently keep the last)."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} is given twice")
+        seen[key] = value
+    return seen
+
+
 def _json_records(text: io.TextIOBase) -> Iterator[Record]:
     for line_no, line in enumerate(text, 1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line, parse_float=_FloatLiteral, parse_constant=_FloatLiteral)
+            value = json.loads(line, parse_float=_FloatLiteral, parse_constant=_FloatLiteral,
+                               object_pairs_hook=_unique_keys)
         except ValueError as exc:
             message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             if line_no == 1 and line.lstrip().startswith("["):

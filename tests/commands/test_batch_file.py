@@ -178,6 +178,15 @@ def test_json_lines_with_the_same_keys(tmp_path):
     assert result.totals == {"EUR": Decimal("3.50")}
 
 
+def test_a_json_line_with_a_key_given_twice_is_refused(tmp_path):
+    """As for a CSV column given twice: the last value must not silently win."""
+    text = '{"payee":"46733123999","amount":"1","currency":"EUR","external_id":"dup-1","amount":"1000"}\n'
+    result = validate(write(tmp_path, text, "pay.jsonl"), environment="sandbox")
+    [(line, field, rule)] = errors_of(result)
+    assert (line, field) == (1, None) and "the key 'amount' is given twice" in rule
+    assert result.totals == {}
+
+
 def test_format_by_extension_or_by_content(tmp_path):
     assert detect_format(write(tmp_path, "payee\n", "a.CSV")) == "csv"
     assert detect_format(write(tmp_path, "{}\n", "a.ndjson")) == "jsonl"
