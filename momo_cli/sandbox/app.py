@@ -139,11 +139,12 @@ class Emulator:
         self._dispatchers[loop] = loop.create_task(dispatcher.run(), name="momo-sandbox-callbacks")
 
     async def deliver_due_callbacks(self, budget: float = 5.0) -> int:
-        """Deliver what is due now, for up to `budget` seconds; the number of deliveries tried.
+        """Deliver the callbacks due within `budget` seconds (waiting for them); the number tried.
 
         In-process, the emulator lives only as long as the command: before it goes, the callbacks its
-        transactions have earned are sent, so a callback is not lost with the process. Those due later
-        stay in the database for the next process (CLI or server) that runs the emulator.
+        transactions earn in the next few seconds (a settle delay) are sent, so a callback is not
+        lost with the process. Those due later (the ongoing and delayed test numbers) stay in the
+        database for the next process (CLI or server) that runs the emulator.
         """
         import httpx
 
@@ -156,11 +157,17 @@ class Emulator:
             timeout=min(self.config.callback_timeout, budget), trust_env=False, follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
         ) as client:
-            while time.monotonic() < deadline:
+            while True:
                 count = await dispatcher.tick(client)
-                if not count:
-                    break
                 tried += count
+                due = self.store.next_callback_due()
+                if due is None:
+                    break
+                # due now but not ours to send (another process holds it): look again shortly
+                wait = max(0.0 if count else 0.05, due - self.store.clock())
+                if time.monotonic() + wait >= deadline:
+                    break
+                await asyncio.sleep(wait)
         return tried
 
     async def stop_dispatchers(self) -> None:
@@ -194,17 +201,20 @@ class EmulatorMiddleware:
         admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
         status_holder = [0]
 
+        latency = 0.0 if admin else emulator.config.latency_ms / 1000.0
+
         async def send_wrapper(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
+                if latency:
+                    # The answer is late, not the request: a POST is stored before the delay, so a
+                    # client that gives up waiting meets the real danger (done, but it cannot know).
+                    await asyncio.sleep(latency)
             await send(message)
 
         try:
-            if not admin:
-                if emulator.over_rate_limit():
-                    raise rate_limited(1)
-                if emulator.config.latency_ms:
-                    await asyncio.sleep(emulator.config.latency_ms / 1000.0)
+            if not admin and emulator.over_rate_limit():
+                raise rate_limited(1)
             scope[BODY_KEY] = await self._read_body(scope, receive)
             await self.app(scope, receive, send_wrapper)
         except DropConnection:

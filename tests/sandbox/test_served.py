@@ -153,6 +153,22 @@ def test_latency_delays_answers_but_not_admin(failing):
     assert time.perf_counter() - started < 0.15
 
 
+@pytest.fixture(scope="module")
+def slow(module_served_emulator):
+    return module_served_emulator("--latency", "600", "--seed", "1")
+
+
+def test_a_client_that_gives_up_on_a_slow_answer_still_made_the_payment(slow):
+    """--latency delays the answer, not the request: a timed-out POST was stored (the real danger)."""
+    api = slow.api()
+    creds = api.provision()
+    headers = {**api.headers(creds, "disbursement"), "X-Reference-Id": (ref := str(uuid.uuid4()))}
+    with slow.client(timeout=0.3) as impatient, pytest.raises(httpx.TimeoutException):
+        impatient.post("/disbursement/v1_0/transfer", headers=headers, json=payment(party_field="payee"))
+    time.sleep(0.4)  # the server finishes its late answer
+    assert [t["reference_id"] for t in slow.transactions()] == [ref]
+
+
 def test_drop_rate_closes_the_connection_after_storing(dropping):
     api = dropping.api()
     creds = api.provision()
