@@ -72,6 +72,13 @@ def load_journal_entry(reference_id: str) -> Mapping[str, Any] | None:
             f"{reference_id} was never accepted by the API (journal state {entry.state}): MoMo would not call back",
             hint=f"`momo journal show {reference_id}` says what happened",
         )
+    from momo_cli.operations import is_final
+
+    if not is_final(entry.status):
+        raise UsageError(
+            f"{reference_id} is still {entry.status}: MoMo calls back only with a final status",
+            hint=f"`momo status {reference_id} --wait` follows it to the end; replay it then",
+        )
     return entry.to_record()
 
 

@@ -57,3 +57,14 @@ def test_without_wait_the_callback_still_arrives_after_the_settle_delay(callback
     assert json.loads(result.stdout)["status"] == "PENDING"
     (callback,) = receiver.wait_for(1, timeout=1)  # already there when the command returned
     assert json.loads(callback.body)["reason"] == "APPROVAL_REJECTED"
+
+
+def test_replaying_a_pending_transaction_is_refused(monkeypatch):
+    """MoMo calls back only with a final status: a PENDING callback would teach a handler the wrong thing."""
+    monkeypatch.setenv("MOMO_EMULATOR_SETTLE_AFTER", "0")
+    runner = CliRunner()
+    ref = runner.invoke(root, ["disburse", "transfer", "--amount", "5", "--payee", "46733123454",
+                               "--yes", "-q"]).stdout.strip()
+    result = runner.invoke(root, ["callbacks", "replay", "--to", "http://127.0.0.1:9/", ref])
+    assert result.exit_code == 2
+    assert "still PENDING" in result.stderr and len(result.stderr.strip().splitlines()) == 1
