@@ -190,6 +190,10 @@ class Store:
 
     # -- connections -----------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        if str(self.db_path) != ":memory:" and not os.path.exists(self.db_path):
+            # Created 0600 before SQLite opens it: its -wal and -shm files take the database's mode,
+            # and they hold API keys too.
+            os.close(os.open(self.db_path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = sqlite3.connect(
             self.db_path, timeout=10.0, isolation_level=None, check_same_thread=False,
             cached_statements=256,
@@ -226,7 +230,9 @@ class Store:
                     raise
                 time.sleep(0.05)
         try:
-            os.chmod(self.db_path, 0o600)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(f"{self.db_path}{suffix}"):
+                    os.chmod(f"{self.db_path}{suffix}", 0o600)
         except OSError:  # pragma: no cover
             pass
 

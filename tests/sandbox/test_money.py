@@ -180,3 +180,14 @@ def test_delivery_notification(emulator_api):
     for bad in ({}, {"notificationMessage": "x" * 161}, {"notificationMessage": "it's"}, {"notificationMessage": 5}):
         r = client.post(url.format(ok), headers=headers, json=bad)
         assert r.status_code == 400 and r.json()["code"] == "BAD_REQUEST", bad
+
+
+def test_the_database_and_its_wal_files_are_private(tmp_path):
+    """The emulator's database holds API keys: it and its -wal/-shm files are 0600."""
+    from momo_cli.sandbox.config import EmulatorConfig
+
+    config = EmulatorConfig(db_path=tmp_path / "emu.db", settle_after=0)
+    with make_client(config) as client:
+        SandboxApi(client).provision()
+        for name in ("emu.db", "emu.db-wal", "emu.db-shm"):
+            assert oct((tmp_path / name).stat().st_mode & 0o777) == "0o600", name
