@@ -40,9 +40,10 @@ ENVIRONMENT_CURRENCY: dict[str, str] = {
 MAX_AMOUNT = Decimal("999999999999")
 
 MESSAGE_MAX_LENGTH = 160
-#: Characters the API is known to reject in payerMessage/payeeNote (an apostrophe gives 400; `&`, `<`,
-#: `>` and quotes are accepted by some gateways and then the transaction silently vanishes).
-MESSAGE_FORBIDDEN = frozenset("'\"&<>\\")
+#: Characters the API is known to reject in payerMessage/payeeNote (an apostrophe gives 400, the
+#: typographic ones too; `&`, `<`, `>` and quotes are accepted by some gateways and then the
+#: transaction silently vanishes).
+MESSAGE_FORBIDDEN = frozenset("'\"&<>\\\u2018\u2019\u201c\u201d")
 
 # ASCII digits only: `\d` would also take other scripts' digits (Arabic-Indic, full-width ...), which
 # Decimal reads but the API does not.

@@ -118,7 +118,7 @@ def test_messages():
     assert money.check_message("x" * 160, field="payee note")
     with pytest.raises(InvalidInput, match="161 characters"):
         money.check_message("x" * 161, field="payee note")
-    for bad in ["it's", "fish & chips", "<b>", 'say "hi"', "a\\b", "line\nbreak"]:
+    for bad in ["it's", "it\u2019s", "\u201cquoted\u201d", "fish & chips", "<b>", 'say "hi"', "a\\b", "line\nbreak"]:
         with pytest.raises(InvalidInput, match="rejects"):
             money.check_message(bad, field="payer message")
 
