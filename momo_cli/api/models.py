@@ -195,6 +195,12 @@ class _MoneyRequest(_ApiModel):
         body["payeeNote"] = self.payee_note or ""
         return body
 
+    def _with_party(self, key: str, party: Party) -> dict[str, Any]:
+        """The common fields, the party as `key`, then the messages: the body in the API's order."""
+        body = self._common()
+        body[key] = party.to_api()
+        return self._messages(body)
+
 
 class PaymentRequest(_MoneyRequest):
     """RequestToPay / RequestToWithdraw body (money comes in from `payer`)."""
@@ -202,9 +208,7 @@ class PaymentRequest(_MoneyRequest):
     payer: Party
 
     def to_api(self) -> dict[str, Any]:
-        body = self._common()
-        body["payer"] = self.payer.to_api()
-        return self._messages(body)
+        return self._with_party("payer", self.payer)
 
 
 #: The API's own name for the same body.
@@ -217,9 +221,7 @@ class TransferRequest(_MoneyRequest):
     payee: Party
 
     def to_api(self) -> dict[str, Any]:
-        body = self._common()
-        body["payee"] = self.payee.to_api()
-        return self._messages(body)
+        return self._with_party("payee", self.payee)
 
 
 Transfer = TransferRequest
@@ -428,11 +430,9 @@ class CashTransferStatus(TransactionStatus):
         return data
 
 
-class Balance(_ApiModel):
-    """`{"availableBalance": "1000", "currency": "EUR"}` (the balance may be a number, zero or negative)."""
+class _KeepsRaw(_ApiModel):
+    """An answer that also keeps its body as it came, in `raw` (fields the model does not name too)."""
 
-    available_balance: ApiDecimal = Field(default=None, alias="availableBalance")
-    currency: ApiText = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     @model_validator(mode="before")
@@ -441,6 +441,13 @@ class Balance(_ApiModel):
         if isinstance(data, dict) and "raw" not in data:
             return {**data, "raw": dict(data)}
         return data
+
+
+class Balance(_KeepsRaw):
+    """`{"availableBalance": "1000", "currency": "EUR"}` (the balance may be a number, zero or negative)."""
+
+    available_balance: ApiDecimal = Field(default=None, alias="availableBalance")
+    currency: ApiText = None
 
     @property
     def available_text(self) -> str | None:
@@ -466,7 +473,7 @@ class AccountHolderActive(_ApiModel):
         return self.result
 
 
-class BasicUserInfo(_ApiModel):
+class BasicUserInfo(_KeepsRaw):
     """What the API tells about an account holder (the sandbox always answers "Sand Box")."""
 
     sub: ApiText = None
@@ -478,14 +485,6 @@ class BasicUserInfo(_ApiModel):
     gender: ApiText = None
     status: ApiText = None
     updated_at: ApiText = None
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _keep_raw(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "raw" not in data:
-            return {**data, "raw": dict(data)}
-        return data
 
     def to_json(self) -> dict[str, Any]:
         keys = ("sub", "name", "given_name", "family_name", "birthdate", "locale", "gender", "status", "updated_at")

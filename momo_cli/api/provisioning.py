@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -45,6 +45,8 @@ NOT_FOUND_DELAY = 0.5
 #: Retry-After than MAX_RETRY_AFTER is not waited for.
 RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER = 30.0
+
+T = TypeVar("T")
 
 _HOST_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -237,6 +239,25 @@ async def provision_sandbox_user(
     )
 
 
+async def _for_user(
+    request: Callable[[_Provisioner, str], Awaitable[T]],
+    base_url: str,
+    subscription_key: str,
+    user_id: str,
+    transport: httpx.AsyncBaseTransport | None,
+    *,
+    timeout: float,
+    allow_any_host: bool,
+) -> T:
+    """One request about an existing API user (its id checked first), on a client opened for it."""
+    reference = money.check_reference_id(user_id, field="API user id")
+    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
+    try:
+        return await request(p, reference)
+    finally:
+        await p.aclose()
+
+
 async def get_api_user(
     base_url: str,
     subscription_key: str,
@@ -247,12 +268,8 @@ async def get_api_user(
     allow_any_host: bool = False,
 ) -> ApiUser:
     """GET /v1_0/apiuser/{id}: its providerCallbackHost and target environment (`momo provision show`)."""
-    reference = money.check_reference_id(user_id, field="API user id")
-    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
-    try:
-        return await p.get_user(reference)
-    finally:
-        await p.aclose()
+    return await _for_user(_Provisioner.get_user, base_url, subscription_key, user_id, transport,
+                           timeout=timeout, allow_any_host=allow_any_host)
 
 
 async def create_api_key(
@@ -265,9 +282,5 @@ async def create_api_key(
     allow_any_host: bool = False,
 ) -> str:
     """A new API key for an existing API user (the old key cannot be read back)."""
-    reference = money.check_reference_id(user_id, field="API user id")
-    p = _Provisioner(base_url, subscription_key, transport=transport, timeout=timeout, allow_any_host=allow_any_host)
-    try:
-        return await p.new_key(reference)
-    finally:
-        await p.aclose()
+    return await _for_user(_Provisioner.new_key, base_url, subscription_key, user_id, transport,
+                           timeout=timeout, allow_any_host=allow_any_host)
