@@ -31,7 +31,9 @@ from momo_cli.errors import ApiError, AuthError, ConfigError, MomoCliError, Rate
 from momo_cli.exitcodes import ExitCode
 from momo_cli.journal.sender import (
     DEFAULT_POLICY,
+    Clock,
     SendPolicy,
+    Sleep,
     TransactionClient,
     is_not_found,
     resolve,
@@ -39,9 +41,6 @@ from momo_cli.journal.sender import (
 )
 from momo_cli.journal.store import Entry, Journal, Run, State, bucket
 from momo_cli.operations import Operation
-
-Sleep = Callable[[float], Awaitable[object]]
-Clock = Callable[[], float]
 
 #: A run stops at once on these: no other row can succeed either.
 _STOPPING = (AuthError, ConfigError)
