@@ -468,7 +468,7 @@ def check_record(line_no: int, record: Mapping[str, Any], environment: str,
 
     currency = None
     if currency_text is not None:
-        currency = rule("currency", lambda: _currency(currency_text, environment))
+        currency = rule("currency", lambda: money.check_currency(currency_text, environment))
     amount = None
     if amount_text is not None and currency is not None:
         value = rule("amount", lambda: money.parse_amount(amount_text, currency, field="amount"))
@@ -486,14 +486,6 @@ def check_record(line_no: int, record: Mapping[str, Any], environment: str,
         return None, errors
     return BatchRow(line_no, payee, payee_type, amount, currency, external_id,
                     payer_message, payee_note), errors
-
-
-def _currency(text: str, environment: str) -> str:
-    currency = money.parse_currency(text, field="currency")
-    if currency not in money.CURRENCY_MINOR_UNITS:
-        raise InvalidInput("currency", f"{currency} is not a currency MoMo markets use")
-    money.check_currency_for_environment(currency, environment, field="currency")
-    return currency
 
 
 # --------------------------------------------------------------------------------------------------

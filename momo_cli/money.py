@@ -117,6 +117,15 @@ def check_currency_for_environment(currency: str, environment: str, *, field: st
         raise InvalidInput(field, f"{currency} is not accepted in {where}: use {expected}")
 
 
+def check_currency(text: str, environment: str, *, field: str = "currency") -> str:
+    """A currency code that MoMo markets use and that `environment` accepts (the sandbox: EUR only)."""
+    currency = parse_currency(text, field=field)
+    if currency not in CURRENCY_MINOR_UNITS:
+        raise InvalidInput(field, f"{currency} is not a currency MoMo markets use")
+    check_currency_for_environment(currency, environment, field=field)
+    return currency
+
+
 def normalize_msisdn(text: str, *, field: str = "msisdn") -> str:
     """E.164 digits without '+': spaces, dashes and a leading '+' or '00' are tidied away."""
     raw = (text or "").strip()

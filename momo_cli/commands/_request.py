@@ -55,11 +55,7 @@ def currency_for(text: str | None, environment: str, *, field: str = "--currency
         if expected is None:
             raise InvalidInput(field, f"required: the target environment {environment!r} has no known currency")
         return expected
-    currency = money.parse_currency(text, field=field)
-    if currency not in money.CURRENCY_MINOR_UNITS:
-        raise InvalidInput(field, f"{currency} is not a currency MoMo markets use")
-    money.check_currency_for_environment(currency, environment, field=field)
-    return currency
+    return money.check_currency(text, environment, field=field)
 
 
 def expected_callback_host(session: "Session", product: str) -> str | None:
