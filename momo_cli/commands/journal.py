@@ -223,6 +223,10 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
                 == (settings.base_url, settings.target_environment)]
         asked = {e.reference_id for e in here}
         elsewhere = [e for e in open_entries if e.reference_id not in asked]
+        # journaled but never sent (the command stopped before its POST, a batch run before its
+        # rows): reconcile leaves them to the command that made them, so it does not ask about them
+        never_sent = [e for e in here if not e.may_have_been_sent]
+        here = [e for e in here if e.may_have_been_sent]
         results = []
         if here:
             products = sorted({e.product for e in here})
@@ -257,6 +261,7 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
         "outcomes": counts,
         "skipped": len(elsewhere),
         "skipped_apis": [{"base_url": b, "environment": t} for b, t in others],
+        "not_sent": len(never_sent),
         "entries": [public(transaction_doc(entry)) for entry in results],
     }
     if json_mode:
@@ -265,8 +270,13 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
         docs = doc["entries"]
         _print_entries(out, docs, f"Reconciled {len(docs)} (times in UTC)")
         out.info("Outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    else:
+    elif not never_sent:
         out.info("Nothing to reconcile: every journaled request has a known outcome.")
+    if never_sent:
+        shown = ", ".join(e.reference_id for e in never_sent[:3]) + (", ..." if len(never_sent) > 3 else "")
+        out.info(f"Not sent: {len(never_sent)} journaled request{'s were' if len(never_sent) != 1 else ' was'} "
+                 f"never sent ({shown}); reconcile leaves them to the command that made them: run it again "
+                 "with the same --reference-id, or the same `momo disburse batch FILE` to resume its run.")
     for base_url, environment in others:
         n = sum(1 for e in elsewhere if (e.base_url or "?", e.target_environment or "?") == (base_url, environment))
         out.info(f"Skipped {n} sent to {base_url} ({environment}): run "
