@@ -44,6 +44,15 @@ def _db_path(db: str | None) -> Path:
     return default_db_path()
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _check_rate(name: str, value: float | None) -> None:
     if value is not None and not 0.0 <= value <= 1.0:
         raise InvalidInput(name, f"{value} is not a share between 0 and 1")
@@ -131,6 +140,11 @@ def serve(host, port, db, settle_after, token_ttl, latency, error_rate, drop_rat
                   ("rate-limit", rate_limit or None)) if v]
         if faults:
             click.echo("faults: " + ", ".join(faults))
+        if not _is_loopback(bound_host):
+            click.echo(
+                f"warning: listening beyond this machine ({bound_host}): anyone who reaches it can read "
+                "and reset the emulator (/_sandbox/ needs no authentication)", err=True,
+            )
         click.echo("press Ctrl+C to stop")
 
     try:
