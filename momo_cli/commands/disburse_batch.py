@@ -233,16 +233,16 @@ def run_lock(session: "Session", sha256: str, operation: str) -> Iterator[None]:
         yield
 
 
+def _counted(counts: dict[str, int], words: tuple[tuple[str, str], ...], *, always: str = "") -> list[str]:
+    """'45 failed' for each (bucket, word) of `words` whose bucket has rows (`always` even when empty)."""
+    return [f"{counts.get(key, 0)} {word}" for key, word in words if counts.get(key) or key == always]
+
+
 def _left(counts: dict[str, int]) -> str:
     """'150 not sent yet, 50 with an unknown outcome, 30 pending' (what a resumed run has to do)."""
-    parts = []
-    if counts.get("queued"):
-        parts.append(f"{counts['queued']} not sent yet")
-    if counts.get("unknown"):
-        parts.append(f"{counts['unknown']} with an unknown outcome (asked about first)")
-    if counts.get("pending"):
-        parts.append(f"{counts['pending']} pending")
-    return ", ".join(parts) or "nothing left to do"
+    words = (("queued", "not sent yet"), ("unknown", "with an unknown outcome (asked about first)"),
+             ("pending", "pending"))
+    return ", ".join(_counted(counts, words)) or "nothing left to do"
 
 
 def _exit_code(counts: dict[str, int]) -> int:
@@ -503,7 +503,7 @@ def counts_text(counts: dict[str, int]) -> str:
     """'950 successful, 45 failed, 5 pending' (the buckets that are not empty; successful always)."""
     words = (("successful", "successful"), ("failed", "failed"), ("rejected", "not accepted"),
              ("pending", "pending"), ("unknown", "unknown"), ("queued", "not sent"))
-    return ", ".join(f"{counts[key]} {word}" for key, word in words if counts[key] or key == "successful")
+    return ", ".join(_counted(counts, words, always="successful"))
 
 
 def _render_counts(session: "Session", run: "Run", counts: dict[str, int], *, title: str,
@@ -535,11 +535,7 @@ def _raise_outcome(run: "Run", counts: dict[str, int], *, error: MomoCliError | 
     total = sum(counts.values())
     where = f"see {report}" if report is not None else f"`momo disburse batch status {run.id} --report PATH` lists them"
     if counts["unknown"] or counts["queued"]:
-        parts = []
-        if counts["unknown"]:
-            parts.append(f"{counts['unknown']} with an unknown outcome")
-        if counts["queued"]:
-            parts.append(f"{counts['queued']} not sent")
+        parts = _counted(counts, (("unknown", "with an unknown outcome"), ("queued", "not sent")))
         raise NetworkError(
             f"batch run {run.id}: {' and '.join(parts)} of {total} rows",
             hint=f"run {again} again: it asks about them first and sends only what never arrived",
@@ -551,11 +547,7 @@ def _raise_outcome(run: "Run", counts: dict[str, int], *, error: MomoCliError | 
             hint=f"run {again} again later to follow them; nothing is sent twice",
         )
     if counts["failed"] or counts["rejected"]:
-        parts = []
-        if counts["failed"]:
-            parts.append(f"{counts['failed']} failed")
-        if counts["rejected"]:
-            parts.append(f"{counts['rejected']} not accepted")
+        parts = _counted(counts, (("failed", "failed"), ("rejected", "not accepted")))
         raise TransactionFailed(f"batch run {run.id}: {' and '.join(parts)} of {total} rows", hint=where)
 
 
