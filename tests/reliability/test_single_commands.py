@@ -53,9 +53,9 @@ def _fault_was_met(case: str, log: list[dict]) -> None:
         assert any(r["status"] == 0 for r in posts), statuses(posts)
     if case in ("rate-limit", "combined"):
         assert seen[429] > 0, seen
-    if case in ("latency", "combined"):
+    if case in ("latency", "combined"):  # every answer is late (a dropped connection gets none)
         floor = 150 if case == "latency" else 40
-        assert min(r["ms"] for r in api if r["status"] != 429) >= floor * 0.95
+        assert min(r["ms"] for r in api if r["status"] != 0) >= floor * 0.95
 
 
 @pytest.mark.parametrize("case", list(FAULTS))
