@@ -22,6 +22,7 @@ use them, so `momo --help` stays light. No URL, header or HTTP call is built her
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -202,8 +203,8 @@ def send_policy() -> "SendPolicy":
     return SEND_POLICY if SEND_POLICY is not None else SendPolicy(max_tries=4, backoff=0.25, max_backoff=1.0)
 
 
-async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", bool]:
-    """Journal (unless resumed), send, and wait as asked; returns the entry and whether it waited."""
+async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", float | None]:
+    """Journal (unless resumed), send, and wait as asked; returns the entry and the seconds waited (None: no wait)."""
     import contextlib
 
     from momo_cli.journal import sender
@@ -242,8 +243,10 @@ async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", boo
             out.info(f"Reference id {entry.reference_id} (journaled)")
         else:
             out.info(f"Reference id {entry.reference_id}: resuming the journaled request ({entry.state})")
-            if entry.state is State.REJECTED:  # it created nothing: the same id may be sent again
-                entry = journal.reopen(entry.reference_id)
+            if entry.state is State.REJECTED:  # it created nothing: the same id may be sent again,
+                # with what the command says now (a corrected callback URL, note or version)
+                entry = journal.reopen(entry.reference_id, body=prepared.body, version=prepared.version,
+                                       callback_url=prepared.callback_url)
         if entry.state in (State.CREATED, State.UNKNOWN):
             from momo_cli.render import spinner
 
@@ -254,11 +257,12 @@ async def _execute(session: "Session", prepared: Prepared) -> tuple["Entry", boo
                 entry = await sender.resolve(journal, client, entry)
             except (ApiError, NetworkError):
                 entry = journal.get(entry.reference_id) or entry
-        waited = False
+        waited: float | None = None
         if prepared.wait and entry.state is State.SUBMITTED:
-            waited = True
+            started = time.monotonic()
             entry = await wait_entry(session, client, journal, entry, timeout=prepared.timeout,
                                      interval=prepared.interval, listener=listener)
+            waited = time.monotonic() - started
     return entry, waited
 
 
@@ -284,7 +288,7 @@ def run(obj: Any, spec: Spec, params: dict[str, Any]) -> None:
             entry, waited = asyncio.run(_execute(session, prepared))
         except KeyboardInterrupt:
             raise interrupted(session, prepared) from None
-        finish(session, entry, waited=waited, timeout=prepared.timeout)
+        finish(session, entry, waited=waited is not None, waited_for=waited)
     finally:
         session.close()
 

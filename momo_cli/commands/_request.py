@@ -267,13 +267,31 @@ def _same_request(entry: "Entry", prepared: Prepared) -> str | None:
     return None
 
 
+def _same_details(entry: "Entry", prepared: Prepared) -> str | None:
+    """None when the rest of the request (external id, messages, callback URL, API version) is the
+    journaled one, else what differs. Only a rejected entry, which created nothing, may take new ones."""
+    journaled, given = entry.body, prepared.body
+    for key, words in (("externalId", "external id"), ("payerMessage", "payer message"), ("payeeNote", "payee note")):
+        if journaled.get(key) != given.get(key):
+            return f"its {words} is {journaled.get(key)!r}, not {given.get(key)!r}"
+    if entry.callback_url != prepared.callback_url:
+        return f"its callback URL is {entry.callback_url!r}, not {prepared.callback_url!r}"
+    if entry.version != prepared.version:
+        return f"it uses API {entry.version}, not {prepared.version}"
+    return None
+
+
 def find_existing(session: "Session", prepared: Prepared) -> None:
     """With --reference-id: the journal's entry for it, if any, after checking it is this request."""
     journal = session.journal()
     entry = journal.get(prepared.reference_id)
     if entry is None:
         return
+    from momo_cli.journal.store import State
+
     difference = _same_request(entry, prepared)
+    if not difference and entry.state is not State.REJECTED:
+        difference = _same_details(entry, prepared)
     if difference:
         raise InvalidInput(
             "--reference-id", f"{prepared.reference_id} is journaled for another request: {difference}",

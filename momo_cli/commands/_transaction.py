@@ -194,7 +194,7 @@ def unknown_error(entry: "Entry") -> NetworkError:
 
 
 def finish(session: "Session", entry: "Entry", *, waited: bool, pending_is_error: bool = False,
-           created: bool = True, not_found: bool = False, timeout: float | None = None) -> None:
+           created: bool = True, not_found: bool = False, waited_for: float | None = None) -> None:
     """Print the entry (panel, JSON or reference id) and raise the error of its outcome, if any.
 
     PENDING is exit 8 after a wait (or when `pending_is_error`, as for `momo status`), else exit 0
@@ -226,7 +226,7 @@ def finish(session: "Session", entry: "Entry", *, waited: bool, pending_is_error
         )
     if outcome == "pending":
         if waited or pending_is_error:
-            after = f" after {timeout:g} s" if waited and timeout else (" after waiting" if waited else "")
+            after = f" after {waited_for:.0f} s" if waited and waited_for else (" after waiting" if waited else "")
             raise StillPending(
                 f"the {title} {ref} is still {entry.status or 'PENDING'}{after}",
                 hint=f"follow it{' later' if waited else ''} with `momo status {ref} --wait`",

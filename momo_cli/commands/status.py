@@ -10,12 +10,14 @@ or without --wait), 5 unknown to the API (404), 6 network trouble.
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from momo_cli.commands._money import check_output_flags
 from momo_cli.commands._session import app_context
 from momo_cli.commands._wait import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
-from momo_cli.errors import InvalidInput, NotFound, UsageError
+from momo_cli.errors import InvalidInput, MomoCliError, NotFound, UsageError
 from momo_cli.operations import OPERATIONS, PRODUCTS
 
 #: The operation a bare --product means.
@@ -114,25 +116,33 @@ def _journaled(session, entry, product, operation, *, wait, timeout, interval) -
     check_same_api(session, entry)
 
     async def ask():
+        """(entry, answered 404, seconds waited or None); a failed status GET is raised."""
         from momo_cli.commands._wait import wait_entry
         from momo_cli.journal import sender
 
         journal = session.journal()
         async with session.client(entry.product) as client:
+            not_found = False
             try:
                 current = await sender.resolve(journal, client, entry)
             except NotFound:
                 current = journal.get(entry.reference_id)
-                if current.state is State.SUBMITTED and wait:
-                    current = await wait_entry(session, client, journal, current, timeout=timeout,
-                                               interval=interval)
-                    return current, False
-                return current, True
-            if wait and current.state is State.SUBMITTED:
-                current = await wait_entry(session, client, journal, current, timeout=timeout, interval=interval)
-            return current, False
+                not_found = True
+            if not (wait and current.state is State.SUBMITTED):
+                return current, not_found, None
+            started = time.monotonic()
+            current = await wait_entry(session, client, journal, current, timeout=timeout, interval=interval)
+            return current, False, time.monotonic() - started
 
-    current, not_found = asyncio.run(ask())
+    try:
+        current, not_found, waited_for = asyncio.run(ask())
+    except MomoCliError:
+        # The API could not be asked (network, credentials): scripts still get what the journal knows.
+        if session.out.json_mode:
+            from momo_cli.commands._transaction import public, transaction_doc
+
+            session.out.json(public(transaction_doc(session.journal().get(entry.reference_id) or entry)))
+        raise
     if not_found and current.state is State.SUBMITTED:
         raise NotFound(
             f"{current.reference_id}: the API does not know it (yet): it was accepted, and a status check "
@@ -140,7 +150,7 @@ def _journaled(session, entry, product, operation, *, wait, timeout, interval) -
             hint=f"try `momo status {current.reference_id} --wait`",
         )
     finish(session, current, waited=wait, pending_is_error=True, created=False, not_found=not_found,
-           timeout=timeout)
+           waited_for=waited_for)
 
 
 async def _untracked(session, reference_id, product, operation, *, wait, timeout, interval) -> None:

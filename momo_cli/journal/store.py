@@ -790,14 +790,32 @@ class Journal:
                 last_error=message, error_type=kind, error_code=code,
             )
 
-    def reopen(self, reference_id: str) -> Entry:
+    def reopen(
+        self,
+        reference_id: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        version: str | None = None,
+        callback_url: str | None = None,
+    ) -> Entry:
         """Make a `rejected` entry sendable again with the same reference id (after the cause, such as
-        credentials, was fixed). Safe: a rejected request created nothing, and the id stays the same."""
+        credentials or a callback URL, was fixed). Safe: a rejected request created nothing, and the id
+        stays the same. `body`, `version` and `callback_url`, when given, replace the journaled ones
+        (the correction); the amount, currency and party are the caller's to keep."""
         with self._write() as conn:
             entry = self._require(conn, reference_id)
             if entry.state is not State.REJECTED:
                 raise UsageError(f"reference id {reference_id} is {entry.state}, not rejected")
-            return self._update(conn, entry, "reopened after a rejection", state=str(State.CREATED))
+            changes: dict[str, Any] = {"state": str(State.CREATED)}
+            if body is not None:
+                clean = _jsonable(dict(body))
+                changes["request_body"] = _dumps(clean)
+                changes["external_id"] = _opt_str(clean.get("externalId"))
+                changes["callback_url"] = callback_url
+                if version is not None:
+                    get_operation(entry.product, entry.operation).create_path(version)
+                    changes["version"] = version
+            return self._update(conn, entry, "reopened after a rejection", **changes)
 
     def get(self, reference_id: str) -> Entry | None:
         try:
