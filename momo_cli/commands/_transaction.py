@@ -128,15 +128,31 @@ def render_transaction(out: "Output", doc: dict[str, Any], *, title: str | None 
 # The outcome
 
 
-def check_same_api(session: "Session", entry: "Entry") -> None:
-    """Refuse to act on an entry journaled against another API: its answers would be wrong there."""
+def same_api(session: "Session", entry: "Entry") -> bool:
+    """Was `entry` sent with these settings: the same base URL, target environment and profile (whose
+    API user may be another: asking, or resending, as another user would give wrong answers)?"""
     settings = session.settings
-    if entry.base_url and (entry.base_url, entry.target_environment) != (settings.base_url, settings.target_environment):
-        raise UsageError(
-            f"{entry.reference_id} was sent to {entry.base_url} ({entry.target_environment}), "
-            f"not to {settings.base_url} ({settings.target_environment})",
-            hint=f"run it with --base-url {entry.base_url} --target-environment {entry.target_environment}",
-        )
+    return ((entry.base_url or settings.base_url, entry.target_environment or settings.target_environment,
+             entry.profile or settings.profile)
+            == (settings.base_url, settings.target_environment, settings.profile))
+
+
+def flags_for(entry: "Entry") -> str:
+    """The global flags that reach the API and profile `entry` was sent with."""
+    return (f"--profile {entry.profile} --base-url {entry.base_url} "
+            f"--target-environment {entry.target_environment}")
+
+
+def check_same_api(session: "Session", entry: "Entry") -> None:
+    """Refuse to act on an entry journaled against another API or profile: its answers would be wrong."""
+    if same_api(session, entry):
+        return
+    settings = session.settings
+    raise UsageError(
+        f"{entry.reference_id} was sent to {entry.base_url} ({entry.target_environment}) with profile "
+        f"{entry.profile}, not to {settings.base_url} ({settings.target_environment}) with profile {settings.profile}",
+        hint=f"run it with {flags_for(entry)}",
+    )
 
 
 def _split_error(entry: "Entry") -> tuple[str | None, str | None]:

@@ -192,7 +192,7 @@ Examples:
   momo --base-url http://127.0.0.1:8765 journal reconcile --json
 
 \b
-Only entries sent to the current API (base URL and target environment) are asked about; others
+Only entries sent to the current API (base URL, target environment and profile) are asked about; others
 are counted as skipped, with the flags that reach them. Exit 0 when every entry asked about has a
 known outcome (accepted, final or rejected), 6 when some outcome is still unknown.
 """)
@@ -210,17 +210,14 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
     import asyncio
 
     from momo_cli.commands._money import send_policy
-    from momo_cli.commands._transaction import outcome_of, public, transaction_doc
+    from momo_cli.commands._transaction import flags_for, outcome_of, public, same_api, transaction_doc
     from momo_cli.errors import NetworkError
 
     out, session = _open(obj, json_mode)
-    settings = session.settings
     try:
         store = session.journal()
         open_entries = list(store.unresolved())
-        here = [e for e in open_entries
-                if (e.base_url or settings.base_url, e.target_environment or settings.target_environment)
-                == (settings.base_url, settings.target_environment)]
+        here = [e for e in open_entries if same_api(session, e)]
         asked = {e.reference_id for e in here}
         elsewhere = [e for e in open_entries if e.reference_id not in asked]
         # journaled but never sent (the command stopped before its POST, a batch run before its
@@ -255,12 +252,12 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
     for entry in results:
         outcome = outcome_of(entry)
         counts[outcome] = counts.get(outcome, 0) + 1
-    others = sorted({(e.base_url or "?", e.target_environment or "?") for e in elsewhere})
+    others = sorted({(e.base_url or "?", e.target_environment or "?", e.profile or "?") for e in elsewhere})
     doc = {
         "checked": len(results),
         "outcomes": counts,
         "skipped": len(elsewhere),
-        "skipped_apis": [{"base_url": b, "environment": t} for b, t in others],
+        "skipped_apis": [{"base_url": b, "environment": t, "profile": p} for b, t, p in others],
         "not_sent": len(never_sent),
         "entries": [public(transaction_doc(entry)) for entry in results],
     }
@@ -277,10 +274,11 @@ def reconcile(obj, no_resend: bool, json_mode: bool) -> None:
         out.info(f"Not sent: {len(never_sent)} journaled request{'s were' if len(never_sent) != 1 else ' was'} "
                  f"never sent ({shown}); reconcile leaves them to the command that made them: run it again "
                  "with the same --reference-id, or the same `momo disburse batch FILE` to resume its run.")
-    for base_url, environment in others:
-        n = sum(1 for e in elsewhere if (e.base_url or "?", e.target_environment or "?") == (base_url, environment))
-        out.info(f"Skipped {n} sent to {base_url} ({environment}): run "
-                 f"`momo --base-url {base_url} --target-environment {environment} journal reconcile`")
+    for base_url, environment, profile in others:
+        group = [e for e in elsewhere
+                 if (e.base_url or "?", e.target_environment or "?", e.profile or "?") == (base_url, environment, profile)]
+        out.info(f"Skipped {len(group)} sent to {base_url} ({environment}) with profile {profile}: run "
+                 f"`momo {flags_for(group[0])} journal reconcile`")
     unknown = counts.get("unknown", 0)
     if unknown:
         raise NetworkError(f"{unknown} of {len(results)} requests still have an unknown outcome",

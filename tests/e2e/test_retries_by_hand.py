@@ -58,3 +58,17 @@ def test_status_json_still_prints_the_journaled_transaction_when_the_api_is_unre
     assert result.exit_code == 6, result.stderr
     doc = json.loads(result.stdout)
     assert doc["reference_id"] == ref and doc["status"] == "PENDING" and doc["amount"] == "3"
+
+
+def test_another_profile_does_not_act_on_a_request_it_did_not_send(monkeypatch):
+    """Another profile may be another API user: its status answers and resends would be wrong."""
+    monkeypatch.setenv("MOMO_EMULATOR_SETTLE_AFTER", "0")
+    ref = momo("disburse", "transfer", "--amount", "2", "--payee", "46733123999", "--yes", "-q").stdout.strip()
+    assert momo("profile", "set", "--profile", "other", "target_environment", "sandbox").exit_code == 0
+    status = momo("--profile", "other", "status", ref)
+    assert status.exit_code == 2 and "--profile default" in status.stderr
+    reconciled = momo("--profile", "other", "journal", "reconcile", "--json")
+    assert reconciled.exit_code == 0, reconciled.stderr
+    doc = json.loads(reconciled.stdout)
+    assert doc["checked"] == 0 and doc["skipped"] == 1
+    assert doc["skipped_apis"] == [{"base_url": "local", "environment": "sandbox", "profile": "default"}]
