@@ -41,6 +41,8 @@ def balance(obj, product: str, currency: str | None, json_mode: bool) -> None:
     out = app.output(json_mode=json_mode)
     session = Session(app, out)
     settings = session.settings
+    if currency is not None:  # the API answers INVALID_CURRENCY for any other: say so before asking
+        currency = money.check_currency(currency, settings.target_environment, field="--currency")
     if product == "all":
         products = list(PRODUCTS)
         if not session.on_emulator:
