@@ -74,6 +74,10 @@ def expected_callback_host(session: "Session", product: str) -> str | None:
     return None
 
 
+#: Longer callback URLs are refused: a header that size is a mistake, and gateways cut them.
+MAX_CALLBACK_URL_LENGTH = 2000
+
+
 def check_callback_url(session: "Session", product: str, url: str | None, *, field: str = "--callback-url") -> str | None:
     """An http(s) URL whose host is the API user's providerCallbackHost (when we know it)."""
     from urllib.parse import urlsplit
@@ -81,13 +85,15 @@ def check_callback_url(session: "Session", product: str, url: str | None, *, fie
     if url is None:
         return None
     text = url.strip()
+    if len(text) > MAX_CALLBACK_URL_LENGTH:
+        raise InvalidInput(field, f"is {len(text)} characters long; at most {MAX_CALLBACK_URL_LENGTH} are accepted")
     try:
         parts = urlsplit(text)
-        host = (parts.hostname or "").rstrip(".").lower()
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        host = (parts.hostname or "").lower()
+        port = parts.port  # raises ValueError for a bad port
     except ValueError:
-        parts, host = None, ""
-    if (parts is None or parts.scheme not in ("http", "https") or not host
+        parts, host, port = None, "", None
+    if (parts is None or parts.scheme not in ("http", "https") or not host or port == 0
             or any(ch.isspace() or not ch.isprintable() for ch in text)):
         raise InvalidInput(field, f"{url!r} is not an http(s) URL")
     if parts.username or parts.password:

@@ -85,6 +85,9 @@ CORPUS = [
     ("callback other host", (*TA, "--callback-url", "https://example.com/momo"), "providerCallbackHost"),
     ("callback with a password", (*TA, "--callback-url", "http://user:pw@127.0.0.1/cb"), "--callback-url"),
     ("callback bad port", (*TA, "--callback-url", "http://127.0.0.1:99999/cb"), "--callback-url"),
+    ("callback port 0", (*TA, "--callback-url", "http://127.0.0.1:0/cb"), "--callback-url"),
+    ("callback host with a trailing dot", (*TA, "--callback-url", "http://127.0.0.1./cb"), "providerCallbackHost"),
+    ("callback too long", (*TA, "--callback-url", "http://127.0.0.1/" + "a" * 2000), "--callback-url"),
     # cash transfer fields
     ("country three letters", (*C, "--originating-country", "SWE"), "--originating-country"),
     ("original amount exponent", (*C, "--original-amount", "1e3"), "--original-amount"),
