@@ -101,6 +101,12 @@ LEGACY_OPTIONS = ("--provider", "--key")
 def legacy_main(argv: list[str] | None = None) -> None:
     """`mtnmomo`: the same program, but `mtnmomo [--provider HOST] [--key KEY]` provisions as it always did."""
     args = sys.argv[1:] if argv is None else argv
+    if args in (["--help"], ["-h"]):
+        # People who knew the older tool look here first for --provider/--key.
+        sys.stdout.write(
+            "mtnmomo --provider HOST --key KEY    create a sandbox API user and key, as the older mtnmomo did\n"
+            "                                     (`mtnmomo --provider x --help` for its options)\n\n"
+        )
     if not args or any(arg.split("=", 1)[0] in LEGACY_OPTIONS for arg in args):
         from momo_cli.commands.provision import legacy_command
 

@@ -273,6 +273,7 @@ def test_legacy_main_dispatch(isolated_dirs, monkeypatch, capsys, fake_provision
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "Usage: mtnmomo [OPTIONS] COMMAND" in out and "provision" in out and "doctor" in out
+    assert out.startswith("mtnmomo --provider HOST --key KEY")  # what the older tool's users look for
 
     with pytest.raises(SystemExit) as exit_info:
         legacy_main(["--provider", "example.com", "--help"])
