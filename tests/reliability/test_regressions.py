@@ -98,15 +98,15 @@ def test_a_rate_limited_token_check_on_an_emulator_does_not_stop_the_command_bef
     assert list(journal_entries()) == [run.json()["reference_id"]]
 
 
-def test_reconcile_with_a_request_that_was_never_sent_says_so_and_succeeds(served_emulator):
+def test_reconcile_with_a_request_that_was_never_sent_says_so_and_succeeds(served_emulator, monkeypatch):
     """A request journaled but never sent (its command was killed before the POST, or a batch run
     stopped after loading its rows) is left to its command by `momo journal reconcile`, which says
     so and exits 0, instead of calling it an unknown outcome (exit 6, "run it again when the API
     answers": it never would); the command run again sends it once. Found by killing batches."""
     import uuid
 
-    from momo_cli.journal.store import Journal
-    from tests.reliability._support import OK_NUMBER, journal_file, momo, request_log, transactions
+    from momo_cli.journal import sender
+    from tests.reliability._support import OK_NUMBER, journal_entry, momo, request_log, transactions
 
     served = served_emulator("--quiet")
     paid = momo("disburse", "transfer", "--payee", OK_NUMBER, "--amount", "3", "--external-id", "paid",
@@ -115,14 +115,16 @@ def test_reconcile_with_a_request_that_was_never_sent_says_so_and_succeeds(serve
     reference_id = str(uuid.uuid4())
     args = ("disburse", "transfer", "--payee", OK_NUMBER, "--amount", "4", "--external-id", "never-sent",
             "--reference-id", reference_id, "--yes", "--json")
-    with Journal(journal_file()) as journal:  # what a command killed right after journaling leaves
-        journal.record_new(
-            reference_id=reference_id, product="disbursement", operation="transfer",
-            body={"amount": "4", "currency": "EUR", "externalId": "never-sent",
-                  "payee": {"partyIdType": "MSISDN", "partyId": OK_NUMBER}},
-            version="v1_0", callback_url=None, profile="default", base_url=served.url,
-            target_environment="sandbox",
-        )
+
+    async def stopped(*_args, **_kwargs):  # the process stops right after journaling, before the POST
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sender, "submit", stopped)
+        assert momo(*args, base_url=served.url).exit_code == 130
+    entry = journal_entry(reference_id)
+    assert (str(entry.state), entry.attempts) == ("created", 0)
+
     posts = len(request_log(served))
     reconcile = momo("journal", "reconcile", "--json", base_url=served.url)
     assert reconcile.exit_code == 0, reconcile
