@@ -161,7 +161,7 @@ INVOCATIONS: dict[str, list[Call]] = {
     "balance": [
         Call(),
         Call(["--product", "disbursement"]),
-        Call(["--product", "collection", "--currency", "XAF"], exits=(5,)),  # 500 INVALID_CURRENCY
+        Call(["--product", "collection", "--currency", "XAF"], exits=(2,)),  # refused before asking
     ],
     "account active": [Call([WORKING_PAYEE]), Call([NOT_ALLOWED_HOLDER], exits=(5,))],
     "account info": [Call([WORKING_PAYEE])],
@@ -512,7 +512,8 @@ def test_real_processes_leak_nothing_either(server, isolated_dirs, tmp_path, rec
         (["balance", "--product", "collection"], wrong, 4),
         (["collect", "request", *_money("--payer", WORKING_PAYEE)], wrong, 4),
         (["--base-url", closed, "balance", "--product", "collection", "--json"], {}, 6),
-        (["balance", "--product", "collection", "--currency", "XAF"], {}, 5),
+        # the API refuses (500 NOT_ALLOWED_TARGET_ENVIRONMENT): its error path, with the markers configured
+        (["--target-environment", "mtncameroon", "balance", "--product", "collection", "--currency", "XAF"], {}, 5),
     ]
 
     def run(argv, extra):
