@@ -254,6 +254,7 @@ def finish(session: "Session", entry: "Entry", *, waited: bool, pending_is_error
     if not_found:
         raise NetworkError(
             f"{ref} never reached the API (the status check answered 404)",
-            hint="`momo journal reconcile` sends it again with the same reference id",
+            hint="`momo journal reconcile` sends it again with the same reference id" if entry.may_have_been_sent
+            else f"it was never sent: run its command again with --reference-id {ref} to send it",
         )
     raise unknown_error(entry)
