@@ -111,14 +111,25 @@ class _DebugHooks:
 
 
 def make_http_client(
-    *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0, secrets: "set[str] | None" = None
+    *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0, secrets: "set[str] | None" = None,
+    origin: str | None = None,
 ) -> httpx.AsyncClient:
     """The one way we build an httpx client: TLS verified, our User-Agent, no redirects, debug hooks.
 
     `secrets`: a set the caller keeps filling with its secret values; the debug log masks them.
+    `origin`: where it will talk to. Plain http (loopback only: api.hosts allows nothing else) has no
+    TLS, so the CA bundle is not loaded for nothing (a cost at every start): its context still
+    requires a verified certificate and host name, and having no CA it can verify none, so an https
+    URL can never slip through unverified.
     """
     hooks = _DebugHooks(secrets if secrets is not None else set())
+    verify: Any = True
+    if origin is not None and origin.startswith("http://"):
+        import ssl
+
+        verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname: no CA, no pass
     return httpx.AsyncClient(
+        verify=verify,
         transport=transport,
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},

@@ -89,7 +89,7 @@ class MomoClient:
         self._credentials = credentials
         #: every secret value this client knows, masked in its debug log and in its errors
         self._secrets: set[str] = set()
-        self._http = make_http_client(transport=transport, timeout=timeout, secrets=self._secrets)
+        self._http = make_http_client(transport=transport, timeout=timeout, secrets=self._secrets, origin=self.origin)
         self._auths: dict[str, MomoTokenAuth] = {}
         self._subscription_keys: dict[str, str] = {}
 

@@ -118,7 +118,7 @@ class _Provisioner:
         self.subscription_key = key
         self.origin = origin_for(self.base_url)
         self.secrets: set[str] = {key}
-        self.http = make_http_client(transport=transport, timeout=timeout, secrets=self.secrets)
+        self.http = make_http_client(transport=transport, timeout=timeout, secrets=self.secrets, origin=self.origin)
         self.requests = 0
 
     def _where(self) -> str:
