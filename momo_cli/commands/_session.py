@@ -140,8 +140,8 @@ class Session:
                 await client.ensure_token(product, refresh=True)
 
     def _lookup(self, chosen: dict):
+        """Credentials by product: the self-provisioned ones chosen, else the configured ones (or exit 3)."""
         s = self.settings
-
 
         def lookup(product: str):
             if product in chosen:
@@ -149,10 +149,6 @@ class Session:
             return s.require_credentials(product)
 
         return lookup
-
-
-def session_for(app: AppContext, out: Output) -> Session:
-    return Session(app, out)
 
 
 def app_context(obj: Any) -> AppContext:
