@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 from click.testing import CliRunner
 
 from momo_cli import __version__
 from momo_cli.cli import COMMANDS, root
 from momo_cli.exitcodes import MEANINGS, ExitCode
-
-HEAVY = ("httpx", "rich", "pydantic", "pydantic_settings", "starlette", "uvicorn", "momo_cli.sandbox")
-
-
-def _modules_after(args: list[str]) -> set[str]:
-    code = (
-        "import sys, json\n"
-        "from momo_cli.cli import main\n"
-        "try:\n"
-        f"    main({args!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+from tests.support.imports import HEAVY, imported_by
 
 
 def test_help_and_version_import_nothing_heavy():
     for args in (["--help"], ["--version"], []):
-        loaded = _modules_after(args)
-        heavy = sorted(name for name in loaded if name.split(".")[0] in HEAVY or name in HEAVY)
+        heavy = imported_by(args).heavy(HEAVY + ("momo_cli.sandbox",))
         assert heavy == [], f"momo {' '.join(args)} imported {heavy}"
 
 

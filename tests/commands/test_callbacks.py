@@ -27,6 +27,7 @@ from tests.callbacks.support import (
     start_listener,  # noqa: F401 - fixture
     target_app,  # noqa: F401 - fixture
 )
+from tests.support.imports import imported_by
 
 NDJSON_KEYS = {
     "received_at", "method", "path", "headers", "body", "duplicate", "fingerprint", "product", "operation",
@@ -235,21 +236,9 @@ def test_replay_exit_codes(target_app):  # noqa: F811
 
 
 def test_help_imports_nothing_heavy():
-    code = (
-        "import sys\n"
-        "from momo_cli.cli import main\n"
-        "for argv in (['--help'], ['callbacks', '--help'], ['callbacks', 'listen', '--help']):\n"
-        "    try:\n"
-        "        main(argv)\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('httpx', 'rich', 'pydantic', 'starlette', 'uvicorn'))\n"
-        "print(heavy, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert done.stderr.strip() == "[]"
-    assert "--forward-to" in done.stdout and "X-Callback-Url" in done.stdout
+    seen = imported_by(["--help"], ["callbacks", "--help"], ["callbacks", "listen", "--help"])
+    assert seen.heavy(("httpx", "rich", "pydantic", "starlette", "uvicorn")) == []
+    assert "--forward-to" in seen.stdout and "X-Callback-Url" in seen.stdout
 
 
 def test_a_second_ctrl_c_stops_at_once_with_130(start_listener):  # noqa: F811

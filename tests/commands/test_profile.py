@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +12,7 @@ from momo_cli.cli import root
 from momo_cli.config.store import ProfileStore
 from momo_cli.exitcodes import ExitCode
 from momo_cli.output import Output
+from tests.support.imports import imported_by
 
 SECRET = "SECRETMARKER-0123456789abcdef"
 SUB_KEY = "SUBKEYMARKER-fedcba9876543210"
@@ -386,20 +385,5 @@ def test_no_command_ever_leaks_a_secret(work, isolated_dirs):
 
 
 def test_profile_help_and_light_commands_import_no_pydantic_or_rich(isolated_dirs):
-    for args, forbidden in (
-        (["profile", "--help"], ("pydantic", "pydantic_settings", "rich", "httpx")),
-        (["profile", "list", "--json"], ("pydantic", "pydantic_settings", "rich", "httpx")),
-        (["profile", "path"], ("pydantic", "pydantic_settings", "rich", "httpx")),
-    ):
-        code = (
-            "import sys, json\n"
-            "from momo_cli.cli import main\n"
-            "try:\n"
-            f"    main({args!r})\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
-        )
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        loaded = json.loads(proc.stderr.strip().splitlines()[-1])
-        assert [m for m in loaded if m.split(".")[0] in forbidden] == [], args
+    for args in (["profile", "--help"], ["profile", "list", "--json"], ["profile", "path"]):
+        assert imported_by(args).heavy(("pydantic", "pydantic_settings", "rich", "httpx")) == [], args

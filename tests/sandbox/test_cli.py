@@ -17,6 +17,7 @@ from momo_cli.cli import root
 from momo_cli.commands.sandbox import default_data_dir, default_db_path
 from momo_cli.sandbox import EmulatorConfig
 from tests.support.emulator import SandboxApi, make_client, payment
+from tests.support.imports import imported_by
 
 
 def run(*args: str):
@@ -24,14 +25,9 @@ def run(*args: str):
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys; from momo_cli.cli import main\n"
-            "try:\n    main(['sandbox', '--help'])\nexcept SystemExit:\n    pass\n"
-            "try:\n    main(['sandbox', 'serve', '--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('starlette', 'uvicorn', 'rich', 'httpx', 'momo_cli.sandbox.app') if m in sys.modules]\n"
-            "print('HEAVY', heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
-    assert "serve" in out and "--drop-rate" in out
-    assert out.strip().endswith("HEAVY []")
+    seen = imported_by(["sandbox", "--help"], ["sandbox", "serve", "--help"])
+    assert "serve" in seen.stdout and "--drop-rate" in seen.stdout
+    assert seen.heavy(("starlette", "uvicorn", "rich", "httpx", "momo_cli.sandbox.app")) == []
 
 
 @pytest.mark.parametrize("args,message", [
