@@ -310,6 +310,17 @@ def _run_file(session: "Session", file: Path, *, operation: str, concurrency: in
     if not validation.ok:
         _invalid(session, validation)
     existing = _find_run(journal, validation.sha256, operation, session)
+    if existing is not None:
+        from momo_cli.commands._transaction import flags_for, same_api
+
+        if not same_api(session, existing):
+            # Another profile may be another API user: its status checks would answer 404, and the
+            # resends that follow could pay the run's rows a second time.
+            raise UsageError(
+                f"{file} is run {existing.id}, paid with profile {existing.profile}, "
+                f"not {session.settings.profile}; nothing was sent",
+                hint=f"resume it with {flags_for(existing)}",
+            )
     if existing is not None:  # the run's own rows are not repeats
         validation.repeats.pop(existing.id, None)
         validation.repeat_examples = [x for x in validation.repeat_examples if x[2] != existing.id]

@@ -303,6 +303,21 @@ def test_the_same_file_again_resumes_and_sends_nothing_new(tmp_path, served):
     assert len(runs) == 1 and refs == {e.reference_id for e in entries}
 
 
+def test_another_profile_cannot_resume_a_run(tmp_path, served):
+    """Another profile may be another API user: resuming as it could pay the rows a second time."""
+    path = payout_file(tmp_path / "pay.csv", 3, prefix="profiled")
+    assert batch(path, "--yes", "--json", base_url=served.url).exit_code == 0
+    posts = len(money_requests(served))
+    assert momo("profile", "set", "--profile", "other", "target_environment", "sandbox").exit_code == 0
+    other = momo("--profile", "other", "disburse", "batch", path, "--yes", base_url=served.url)
+    assert other.exit_code == 2, other
+    assert "paid with profile default" in other.stderr and "--profile default" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1
+    assert len(money_requests(served)) == posts
+    runs, _ = runs_and_entries()
+    assert len(runs) == 1
+
+
 def test_a_resumed_run_sends_only_what_is_left(tmp_path):
     """Rows journaled but never sent (a run stopped right after loading) are sent on the next run;
     the rows already paid are not."""
